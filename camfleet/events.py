@@ -1,0 +1,57 @@
+"""What analytics hands to the store: :class:`Event` and :class:`CountDelta`, and the
+:class:`ResultSink` protocol through which the engine hands (frame, detections) onward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from camfleet.frames import Detections, Frame
+
+__all__ = ["CountDelta", "Event", "EventKind", "ResultSink"]
+
+EventKind = Literal["presence", "dwell", "line_crossing", "crowd"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a rule found. Emitted when it opens (``ended_at`` is None) and again, with
+    the same ``event_id``, when it closes; the store upserts by ``event_id`` so retries and
+    updates never duplicate.
+    """
+
+    event_id: str
+    camera_id: str
+    model_id: str
+    rule_id: str
+    kind: EventKind
+    class_name: str
+    started_at: float
+    ended_at: float | None
+    max_confidence: float
+    region: str | None = None
+    track_ids: tuple[int, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    snapshot_jpeg: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountDelta:
+    """An increment of a per-minute count (line crossings in/out, zone occupancy samples)."""
+
+    camera_id: str
+    minute: int
+    region: str
+    class_name: str
+    direction: Literal["in", "out", "present"]
+    count: int
+
+
+class ResultSink(Protocol):
+    """Receives every analysed frame's detections, off the inference path."""
+
+    def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None: ...
+
+    def close(self) -> None: ...
