@@ -90,7 +90,9 @@ class CameraConfig(_Strict):
             return roi
         x1, y1, x2, y2 = roi
         if not (0.0 <= x1 < x2 <= 1.0 and 0.0 <= y1 < y2 <= 1.0):
-            raise ValueError(f"roi {list(roi)} must satisfy 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1")
+            raise ValueError(
+                f"roi {list(roi)} must satisfy 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1"
+            )
         return roi
 
 
