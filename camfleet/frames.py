@@ -115,9 +115,10 @@ class Detections:
         n = len(detections)
         confidence = detections.confidence if detections.confidence is not None else np.ones(n)
         class_id = detections.class_id if detections.class_id is not None else np.zeros(n)
+        tracker_id = detections.tracker_id
         return cls(
-            xyxy=detections.xyxy,
-            confidence=confidence,
-            class_id=class_id,
-            tracker_id=detections.tracker_id,
+            xyxy=np.asarray(detections.xyxy, np.float32),
+            confidence=np.asarray(confidence, np.float32),
+            class_id=np.asarray(class_id, np.int32),
+            tracker_id=None if tracker_id is None else np.asarray(tracker_id, np.int64),
         )
