@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from camfleet.frames import Detections, Frame
 
-__all__ = ["CountDelta", "Event", "EventKind", "ResultSink"]
+__all__ = ["CountDelta", "Event", "EventKind", "EventWriter", "ResultSink"]
 
 EventKind = Literal["presence", "dwell", "line_crossing", "crowd"]
 
@@ -55,3 +55,11 @@ class ResultSink(Protocol):
     def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None: ...
 
     def close(self) -> None: ...
+
+
+class EventWriter(Protocol):
+    """Accepts events and counts without blocking; persists them on its own thread."""
+
+    def put_event(self, event: Event) -> None: ...
+
+    def put_counts(self, deltas: Sequence[CountDelta]) -> None: ...
