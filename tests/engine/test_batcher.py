@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from camfleet.engine.batcher import BatchPolicy, DeadlineBatcher
+from camfleet.engine.latency_model import LatencyModel
+
+SLO = 0.5
+
+
+def make(clock, max_batch=4, max_wait=0.05, per_item=0.01, capacity=100):
+    latency = LatencyModel(prior_s_per_item=per_item)
+    return DeadlineBatcher[str](BatchPolicy(max_batch, max_wait), latency, clock, capacity)
+
+
+def test_full_batch_is_released_immediately(clock):
+    batcher = make(clock)
+    for i in range(4):
+        batcher.offer(f"f{i}", key=(384, 640), deadline=clock() + SLO)
+    batch = batcher.poll()
+    assert batch is not None and batch.items == ("f0", "f1", "f2", "f3")
+    assert len(batcher) == 0
+
+
+def test_partial_batch_waits_for_max_wait_then_releases(clock):
+    batcher = make(clock, max_wait=0.05)
+    batcher.offer("a", (384, 640), clock() + SLO)
+    assert batcher.poll() is None
+    assert batcher.wait_time() == pytest.approx(0.05)
+    clock.advance(0.049)
+    assert batcher.poll() is None
+    clock.advance(0.002)
+    batch = batcher.poll()
+    assert batch is not None and batch.items == ("a",)
+
+
+def test_deadline_pressure_releases_before_max_wait(clock):
+    # expected inference of 2 frames = 2 * 0.1 s; deadline 0.3 s away; max wait 10 s
+    batcher = make(clock, max_wait=10.0, per_item=0.1)
+    batcher.offer("a", (384, 640), clock() + 0.3)
+    wait = batcher.wait_time()
+    assert wait is not None and wait == pytest.approx(0.3 - 0.2 - 0.005)
+    clock.advance(wait)
+    batch = batcher.poll()
+    assert batch is not None and batch.items == ("a",)
+
+
+def test_earliest_deadline_first_across_cameras(clock):
+    batcher = make(clock, max_batch=2, max_wait=0.0)
+    batcher.offer("late", (384, 640), clock() + 0.4)
+    batcher.offer("early", (384, 640), clock() + 0.2)
+    batcher.offer("middle", (384, 640), clock() + 0.3)
+    first = batcher.poll()
+    assert first is not None and first.items == ("early", "middle")
+
+
+def test_groups_by_shape_and_picks_most_urgent_group(clock):
+    batcher = make(clock, max_batch=4, max_wait=0.0)
+    batcher.offer("wide", (384, 640), clock() + 0.4)
+    batcher.offer("square", (640, 640), clock() + 0.2)
+    batcher.offer("wide2", (384, 640), clock() + 0.45)
+    first = batcher.poll()
+    assert first is not None and first.key == (640, 640) and first.items == ("square",)
+    second = batcher.poll()
+    assert second is not None and second.items == ("wide", "wide2")
+
+
+def test_hopeless_frames_are_shed_not_processed_late(clock):
+    batcher = make(clock, per_item=0.1, max_wait=1.0)
+    batcher.offer("doomed", (384, 640), clock() + 0.05)  # cannot finish in 0.1 s
+    batcher.offer("fine", (384, 640), clock() + 0.5)
+    batcher.poll()
+    assert batcher.take_shed() == ["doomed"]
+    assert batcher.take_shed() == []
+    assert batcher.shed_total == 1
+    assert len(batcher) == 1
+
+
+def test_batch_size_shrinks_to_keep_head_deadline(clock):
+    # 4 frames, each batch item costs 0.1 s; head deadline 0.25 s away -> at most 2 fit
+    batcher = make(clock, max_batch=4, per_item=0.1, max_wait=0.0)
+    for i in range(4):
+        batcher.offer(f"f{i}", (384, 640), clock() + 0.25 + i)
+    batch = batcher.poll()
+    assert batch is not None and len(batch) == 2
+
+
+def test_capacity_overflow_sheds_earliest_deadline(clock):
+    batcher = make(clock, capacity=3, max_wait=10.0)
+    for i in range(4):
+        batcher.offer(f"f{i}", (384, 640), clock() + 0.5 + i * 0.01)
+    assert batcher.take_shed() == ["f0"]
+    assert len(batcher) == 3
+
+
+def test_learned_latency_changes_dispatch(clock):
+    batcher = make(clock, max_wait=10.0, per_item=0.01)
+    batcher.latency.observe(2, 0.3)
+    batcher.offer("a", (384, 640), clock() + 0.5)
+    wait = batcher.wait_time()
+    assert wait is not None and wait == pytest.approx(0.5 - 0.3 - 0.005)
+
+
+def test_flush_returns_everything(clock):
+    batcher = make(clock, max_batch=2, max_wait=10.0)
+    for i in range(5):
+        batcher.offer(f"f{i}", (384, 640), clock() + 0.5)
+    batches = batcher.flush()
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert len(batcher) == 0 and batcher.wait_time() is None
+
+
+def test_no_camera_starves_under_overload(clock):
+    """Ten cameras at 2 fps against capacity for ~half of them: every camera keeps getting
+    analysed and shedding is spread evenly, not concentrated on some cameras."""
+    batcher = make(clock, max_batch=4, max_wait=0.05, per_item=0.05, capacity=40)
+    served: Counter[str] = Counter()
+    shed: Counter[str] = Counter()
+    busy_until = clock()
+    for tick in range(400):  # 20 s in 50 ms ticks
+        if tick % 10 == 0:
+            for cam in range(10):
+                batcher.offer(f"cam{cam}", (384, 640), clock() + SLO, tenant=cam)
+        if clock() >= busy_until:
+            batch = batcher.poll()
+            if batch is not None:
+                served.update(batch.items)
+                busy_until = clock() + batcher.latency.expected(len(batch))
+        shed.update(batcher.take_shed())
+        clock.advance(0.05)
+    assert set(served) == {f"cam{i}" for i in range(10)}
+    assert min(served.values()) >= 0.6 * max(served.values())
+    assert sum(shed.values()) > 0
+
+
+def test_policy_validation():
+    with pytest.raises(ValueError, match="max_batch"):
+        BatchPolicy(0, 0.1)
+    with pytest.raises(ValueError, match="capacity"):
+        DeadlineBatcher(BatchPolicy(1, 0.1), LatencyModel(), lambda: 0.0, capacity=0)
+
+
+def test_latency_model_extrapolates_linearly_from_nearest():
+    model = LatencyModel(prior_s_per_item=0.02)
+    assert model.expected(3) == pytest.approx(0.06)
+    model.observe(4, 0.2)
+    assert model.expected(4) == pytest.approx(0.2)
+    assert model.expected(8) == pytest.approx(0.4)
+    assert model.expected(2) == pytest.approx(0.2)  # never optimistic below a measured size
+    model.observe(4, 0.4)
+    assert model.expected(4) == pytest.approx(0.24)
