@@ -136,9 +136,7 @@ class Database:
     def current(self) -> str | None:
         """The schema revision the database is at, or None before the first upgrade."""
         with self.translate_errors("read the revision of"), self.engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"version_table": VERSION_TABLE}
-            )
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 
     def dispose(self) -> None:

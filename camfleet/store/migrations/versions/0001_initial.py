@@ -88,9 +88,7 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("delivered_at", UtcDateTime(), nullable=True),
         sa.UniqueConstraint("event_id", "phase", "url", name="uq_outbox_delivery"),
-        sa.CheckConstraint(
-            "state IN ('pending', 'delivered', 'dead')", name="ck_outbox_state"
-        ),
+        sa.CheckConstraint("state IN ('pending', 'delivered', 'dead')", name="ck_outbox_state"),
     )
     op.create_index("ix_outbox_due", "webhook_outbox", ["state", "next_attempt_at"])
 
