@@ -1,0 +1,261 @@
+"""A YOLOv8 ONNX detector: frames in, :class:`~camfleet.frames.Detections` out.
+
+It knows nothing about cameras: the engine hands it a batch of BGR images and gets one
+``Detections`` per image, in that image's own pixel coordinates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from camfleet.errors import ModelError
+from camfleet.frames import Detections
+from camfleet.model.batch_rewrite import make_batch_dynamic
+from camfleet.model.decode import decode_candidates
+from camfleet.model.letterbox import PAD_VALUE, boxes_to_original
+from camfleet.model.metadata import ModelInfo, inspect_model
+from camfleet.model.nms import nms_classwise
+from camfleet.model.preprocess import PreparedBatch, Preprocessor
+from camfleet.model.session import ShapeProfile, create_session, provider_key
+
+__all__ = ["Detector"]
+
+
+class Detector:
+    """One ONNX Runtime session of one YOLOv8 detection model, with its pre/post-processing.
+
+    Build it with :meth:`load`. Not thread-safe: give each thread its own detector, or keep
+    calls to one detector on one thread.
+    """
+
+    def __init__(
+        self,
+        session: ort.InferenceSession,
+        info: ModelInfo,
+        *,
+        conf: float,
+        iou: float,
+        class_filter: npt.NDArray[np.int32] | None,
+        max_det: int,
+        imgsz: tuple[int, int],
+        max_batch: int,
+    ) -> None:
+        self._session: ort.InferenceSession | None = session
+        self.info = info
+        self.conf = conf
+        self.iou = iou
+        self.class_filter = class_filter
+        self.max_det = max_det
+        self.imgsz = imgsz
+        self.max_batch = max_batch
+        self._preprocess = Preprocessor(
+            imgsz, info.stride, rect=info.dynamic_hw, max_batch=max_batch
+        )
+        self.session_providers: tuple[str, ...] = tuple(session.get_providers())
+
+    @classmethod
+    def load(
+        cls,
+        path: Path | str,
+        provider: str = "cpu",
+        conf: float = 0.25,
+        iou: float = 0.7,
+        classes: Sequence[str] | Sequence[int] | None = None,
+        max_det: int = 300,
+        imgsz: int | tuple[int, int] | None = None,
+        device_id: int = 0,
+        threads: int | None = None,
+        cache_dir: Path | str = Path("camfleet-data/cache"),
+        max_batch: int = 8,
+    ) -> Detector:
+        """Validate the model, make its batch dynamic if needed, and open a session."""
+        _check_range("conf", conf, 0.0, 1.0)
+        _check_range("iou", iou, 0.0, 1.0)
+        if max_det < 1 or max_batch < 1:
+            raise ValueError(f"max_det and max_batch must be >= 1, got {max_det}, {max_batch}")
+        source, cache_dir = Path(path), Path(cache_dir)
+        info = inspect_model(source)
+        class_filter = _class_filter(classes, info)
+        size = _resolve_imgsz(imgsz, info)
+        if not info.dynamic_batch:
+            info = _with_path(inspect_model(make_batch_dynamic(source, cache_dir)), source)
+        profile = _shape_profile(info, size, max_batch)
+        session = create_session(
+            info.path,
+            provider,
+            device_id=device_id,
+            threads=threads,
+            cache_dir=cache_dir,
+            shape_profile=profile,
+        )
+        return cls(
+            session,
+            info,
+            conf=conf,
+            iou=iou,
+            class_filter=class_filter,
+            max_det=max_det,
+            imgsz=size,
+            max_batch=max_batch,
+        )
+
+    @property
+    def provider(self) -> str:
+        """The provider really running the model: ``cpu``, ``cuda``, ``tensorrt``, ``openvino``."""
+        return provider_key(self.session_providers[0])
+
+    def input_shape(self, h: int, w: int) -> tuple[int, int]:
+        """The letterbox canvas ``(H, W)`` for a ``h x w`` frame (rect if H/W are dynamic)."""
+        return self._preprocess.canvas_shape(h, w)
+
+    def preprocess(self, images: Sequence[npt.NDArray[np.uint8]]) -> PreparedBatch:
+        """Letterbox BGR uint8 images into one batch (the canvas fits the largest of them)."""
+        return self._preprocess(images)
+
+    def infer(self, batch: PreparedBatch) -> npt.NDArray[np.float32]:
+        """Run the model: ``(B, 4 + nc, anchors)``, in chunks of at most ``max_batch``."""
+        session = self._require_session()
+        tensor = batch.tensor
+        outputs = [
+            self._run(session, tensor[start : start + self.max_batch])
+            for start in range(0, len(tensor), self.max_batch)
+        ]
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+    def postprocess(self, raw: npt.NDArray[np.float32], batch: PreparedBatch) -> list[Detections]:
+        """Threshold, class-wise NMS, and map boxes back to each original frame (clipped)."""
+        if len(raw) != len(batch):
+            raise ValueError(f"model output has {len(raw)} images, the batch {len(batch)}")
+        results: list[Detections] = []
+        candidates = decode_candidates(raw, self.conf, self.class_filter)
+        for found, box, shape in zip(
+            candidates, batch.letterboxes, batch.original_shapes, strict=True
+        ):
+            keep = nms_classwise(found.xyxy, found.score, found.class_id, self.iou, self.max_det)
+            results.append(
+                Detections(
+                    xyxy=boxes_to_original(found.xyxy[keep], box, shape),
+                    confidence=found.score[keep],
+                    class_id=found.class_id[keep],
+                )
+            )
+        return results
+
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[Detections]:
+        """Preprocess, infer and postprocess: one ``Detections`` per image."""
+        batch = self.preprocess(images)
+        return self.postprocess(self.infer(batch), batch)
+
+    def warmup(
+        self, batch_sizes: Iterable[int] | None = None, shape: tuple[int, int] | None = None
+    ) -> None:
+        """Run grey frames of ``shape`` (h, w) at each batch size, so the first real batch
+        does not pay for memory allocation, kernel selection or engine building."""
+        sizes = sorted(set(batch_sizes if batch_sizes is not None else (1, self.max_batch)))
+        h, w = shape if shape is not None else self.imgsz
+        frame = np.full((h, w, 3), PAD_VALUE, np.uint8)
+        for size in sizes:
+            self.detect([frame] * size)
+
+    def close(self) -> None:
+        """Release the session; the detector cannot be used afterwards."""
+        self._session = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Detector({self.info.path.name!r}, provider={self.provider!r}, "
+            f"imgsz={self.imgsz}, classes={self.info.num_classes})"
+        )
+
+    def _require_session(self) -> ort.InferenceSession:
+        if self._session is None:
+            raise ModelError(f"{self.info.path.name}: detector is closed; load it again")
+        return self._session
+
+    def _run(self, session: ort.InferenceSession, tensor: npt.NDArray[np.float32]) -> Any:
+        try:
+            return session.run([self.info.output_name], {self.info.input_name: tensor})[0]
+        except Exception as exc:  # onnxruntime's pybind11 errors share no useful base class
+            first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            raise ModelError(
+                f"{self.info.path.name}: inference failed on input {tuple(tensor.shape)} "
+                f"({first_line}); check the model accepts this batch size and shape"
+            ) from exc
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be within [{low}, {high}], got {value}")
+
+
+def _with_path(info: ModelInfo, source: Path) -> ModelInfo:
+    """Describe the rewritten copy, remembering the file it came from."""
+    return replace(info, rewritten_from=source)
+
+
+def _class_filter(
+    classes: Sequence[str] | Sequence[int] | None, info: ModelInfo
+) -> npt.NDArray[np.int32] | None:
+    if classes is None:
+        return None
+    by_name = {name: index for index, name in info.names.items()}
+    ids: list[int] = []
+    for item in classes:
+        if isinstance(item, str) and item in by_name:
+            ids.append(by_name[item])
+        elif isinstance(item, int) and item in info.names:
+            ids.append(item)
+        else:
+            known = ", ".join(f"{i}={n}" for i, n in info.names.items())
+            raise ModelError(
+                f"{info.path.name}: has no class {item!r} (classes: {known[:200]}); "
+                f"pick classes from that list"
+            )
+    return np.array(sorted(set(ids)), np.int32)
+
+
+def _resolve_imgsz(imgsz: int | tuple[int, int] | None, info: ModelInfo) -> tuple[int, int]:
+    if imgsz is None:
+        return info.imgsz
+    size = (imgsz, imgsz) if isinstance(imgsz, int) else (int(imgsz[0]), int(imgsz[1]))
+    if not info.dynamic_hw and size != info.imgsz:
+        raise ModelError(
+            f"{info.path.name}: has a fixed {info.imgsz[0]}x{info.imgsz[1]} input, cannot run "
+            f"at {size[0]}x{size[1]}; drop imgsz or re-export with Ultralytics dynamic=True"
+        )
+    if any(d <= 0 or d % info.stride for d in size):
+        raise ModelError(
+            f"{info.path.name}: imgsz {size[0]}x{size[1]} is not a positive multiple of the "
+            f"model's stride {info.stride}; use e.g. {info.imgsz[0]}"
+        )
+    return size
+
+
+def _shape_profile(info: ModelInfo, imgsz: tuple[int, int], max_batch: int) -> ShapeProfile:
+    """Shapes TensorRT builds for: any batch up to ``max_batch``, canvases up to ``imgsz``."""
+    low = (info.stride, info.stride) if info.dynamic_hw else imgsz
+    return ShapeProfile(
+        input_name=info.input_name,
+        min_shape=(1, 3, *low),
+        opt_shape=(max_batch, 3, *imgsz),
+        max_shape=(max_batch, 3, *imgsz),
+    )

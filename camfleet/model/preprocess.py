@@ -1,0 +1,112 @@
+"""BGR uint8 frames -> one float32 NCHW batch, through reused buffers.
+
+Each frame is resized once, straight into its slot of a uint8 NHWC canvas; one NumPy
+operation over the whole batch then swaps BGR to RGB, moves channels first and scales to
+[0, 1] into the float32 tensor. Both buffers are allocated once per canvas shape and reused.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from camfleet.model.letterbox import Letterbox, canvas_shape, draw_into, place
+
+__all__ = ["PreparedBatch", "Preprocessor"]
+
+_INV_255 = np.float32(1.0 / 255.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A model-ready batch and what is needed to map boxes back to each original frame.
+
+    ``tensor`` is a view into a buffer the preprocessor reuses: it stays valid until the
+    second-next batch of the same canvas shape is prepared (two buffers alternate, so one
+    batch can be inferred while the next is prepared).
+    """
+
+    tensor: npt.NDArray[np.float32]
+    letterboxes: tuple[Letterbox, ...]
+    original_shapes: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.letterboxes)
+
+    @property
+    def canvas_shape(self) -> tuple[int, int]:
+        return int(self.tensor.shape[2]), int(self.tensor.shape[3])
+
+
+@dataclass(slots=True)
+class _Buffers:
+    canvas: npt.NDArray[np.uint8]
+    tensors: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+    turn: int = 0
+
+
+class Preprocessor:
+    """Letterboxes batches of frames for one model (not thread-safe: one per caller)."""
+
+    def __init__(
+        self,
+        imgsz: tuple[int, int],
+        stride: int,
+        rect: bool,
+        max_batch: int,
+        cached_shapes: int = 4,
+    ) -> None:
+        self.imgsz = imgsz
+        self.stride = stride
+        self.rect = rect
+        self.max_batch = max_batch
+        self._cached_shapes = cached_shapes
+        self._buffers: OrderedDict[tuple[int, int], _Buffers] = OrderedDict()
+
+    def canvas_shape(self, h: int, w: int) -> tuple[int, int]:
+        """The canvas ``(H, W)`` a ``h x w`` frame is letterboxed into on its own."""
+        return canvas_shape(h, w, self.imgsz, self.stride, self.rect)
+
+    def __call__(self, images: Sequence[npt.NDArray[np.uint8]]) -> PreparedBatch:
+        if len(images) == 0:
+            raise ValueError("preprocess needs at least one image")
+        for image in images:
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise ValueError(
+                    f"expected HxWx3 uint8 BGR images, got shape {image.shape} {image.dtype}"
+                )
+        shapes = tuple((int(im.shape[0]), int(im.shape[1])) for im in images)
+        canvases = [self.canvas_shape(h, w) for h, w in shapes]
+        canvas = (max(c[0] for c in canvases), max(c[1] for c in canvases))
+        boxes = tuple(place(h, w, canvas, self.imgsz) for h, w in shapes)
+
+        count = len(images)
+        buffers = self._buffers_for(canvas, count)
+        for slot, image, box in zip(buffers.canvas, images, boxes, strict=False):
+            draw_into(image, slot, box)
+        tensor = buffers.tensors[buffers.turn][:count]
+        buffers.turn ^= 1
+        np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
+        return PreparedBatch(tensor=tensor, letterboxes=boxes, original_shapes=shapes)
+
+    def _buffers_for(self, canvas: tuple[int, int], count: int) -> _Buffers:
+        buffers = self._buffers.get(canvas)
+        if buffers is None or len(buffers.canvas) < count:
+            size = max(count, self.max_batch)
+            h, w = canvas
+            buffers = _Buffers(
+                canvas=np.empty((size, h, w, 3), np.uint8),
+                tensors=(
+                    np.empty((size, 3, h, w), np.float32),
+                    np.empty((size, 3, h, w), np.float32),
+                ),
+            )
+            self._buffers[canvas] = buffers
+            while len(self._buffers) > self._cached_shapes:
+                self._buffers.popitem(last=False)
+        self._buffers.move_to_end(canvas)
+        return buffers

@@ -1,0 +1,156 @@
+"""ONNX Runtime sessions: execution provider choice, threads, and honest failure.
+
+ONNX Runtime quietly runs on CPU when a GPU provider cannot start (missing CUDA libraries, no
+driver). camfleet would then plan capacity for a GPU it is not using, so a session that did
+not get the provider it asked for is an error here, not a log line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+import psutil
+
+from camfleet.errors import ModelError, ProviderUnavailableError
+
+__all__ = [
+    "PROVIDERS",
+    "ShapeProfile",
+    "available_providers",
+    "create_session",
+    "default_threads",
+    "provider_key",
+]
+
+# camfleet's short provider names -> ONNX Runtime execution providers.
+PROVIDERS: dict[str, str] = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+}
+
+_INSTALL_HINT = {
+    "cuda": "install onnxruntime-gpu on a machine with an NVIDIA driver, or use --provider cpu",
+    "tensorrt": (
+        "install onnxruntime-gpu and TensorRT on a machine with an NVIDIA driver, "
+        "or use --provider cuda or cpu"
+    ),
+    "openvino": "install onnxruntime-openvino, or use --provider cpu",
+    "cpu": "reinstall onnxruntime",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeProfile:
+    """The input shapes TensorRT should build its engine for (min, optimal, max), NCHW."""
+
+    input_name: str
+    min_shape: tuple[int, int, int, int]
+    opt_shape: tuple[int, int, int, int]
+    max_shape: tuple[int, int, int, int]
+
+    def option(self, shape: tuple[int, int, int, int]) -> str:
+        return f"{self.input_name}:" + "x".join(str(d) for d in shape)
+
+
+def available_providers() -> list[str]:
+    """Execution providers this onnxruntime build offers, e.g. ``['CPUExecutionProvider']``."""
+    return list(ort.get_available_providers())
+
+
+def default_threads() -> int:
+    """Physical cores: hyper-threads slow ONNX Runtime's compute-bound kernels down."""
+    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+
+
+def provider_key(ort_name: str) -> str:
+    """camfleet's short name for an ONNX Runtime provider (unknown names are returned as is)."""
+    return next((key for key, value in PROVIDERS.items() if value == ort_name), ort_name)
+
+
+def create_session(
+    model_path: Path,
+    provider: str = "cpu",
+    *,
+    device_id: int = 0,
+    threads: int | None = None,
+    cache_dir: Path = Path("camfleet-data/cache"),
+    shape_profile: ShapeProfile | None = None,
+) -> ort.InferenceSession:
+    """An inference session on ``provider``, or :class:`ProviderUnavailableError`."""
+    if provider not in PROVIDERS:
+        raise ProviderUnavailableError(
+            f"unknown execution provider '{provider}'; choose one of {', '.join(PROVIDERS)}"
+        )
+    wanted = PROVIDERS[provider]
+    available = available_providers()
+    if wanted not in available:
+        raise ProviderUnavailableError(
+            f"provider '{provider}' is not available in this onnxruntime build "
+            f"(available: {', '.join(available)}); {_INSTALL_HINT[provider]}"
+        )
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: CPU fallback for a few nodes is expected
+    providers = _provider_chain(provider, device_id, cache_dir, shape_profile)
+    try:
+        session = ort.InferenceSession(str(model_path), options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own pybind11 classes, not a common base
+        first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise ModelError(
+            f"{model_path.name}: ONNX Runtime cannot load it on '{provider}' ({first_line}); "
+            f"check the file is a valid ONNX model, or try --provider cpu"
+        ) from exc
+
+    active = session.get_providers()
+    if wanted not in active:
+        raise ProviderUnavailableError(
+            f"provider '{provider}' failed to start, ONNX Runtime fell back to "
+            f"{', '.join(active)}; {_INSTALL_HINT[provider]} (check CUDA/cuDNN libraries "
+            f"match this onnxruntime build)"
+        )
+    return session
+
+
+def _provider_chain(
+    provider: str, device_id: int, cache_dir: Path, profile: ShapeProfile | None
+) -> list[str | tuple[str, dict[str, Any]]]:
+    """Providers in priority order: nodes a provider cannot run go to the next one."""
+    cuda: tuple[str, dict[str, Any]] = ("CUDAExecutionProvider", {"device_id": device_id})
+    cpu = "CPUExecutionProvider"
+    if provider == "cuda":
+        return [cuda, cpu]
+    if provider == "tensorrt":
+        engine_dir = cache_dir / "tensorrt"
+        engine_dir.mkdir(parents=True, exist_ok=True)
+        trt: dict[str, Any] = {
+            "device_id": device_id,
+            "trt_fp16_enable": True,
+            "trt_engine_cache_enable": True,
+            "trt_engine_cache_path": str(engine_dir),
+            "trt_timing_cache_enable": True,
+            "trt_timing_cache_path": str(engine_dir),
+        }
+        if profile is not None:
+            trt["trt_profile_min_shapes"] = profile.option(profile.min_shape)
+            trt["trt_profile_opt_shapes"] = profile.option(profile.opt_shape)
+            trt["trt_profile_max_shapes"] = profile.option(profile.max_shape)
+        chain: list[str | tuple[str, dict[str, Any]]] = [("TensorrtExecutionProvider", trt)]
+        if "CUDAExecutionProvider" in available_providers():
+            chain.append(cuda)
+        return [*chain, cpu]
+    if provider == "openvino":
+        ov_dir = cache_dir / "openvino"
+        ov_dir.mkdir(parents=True, exist_ok=True)
+        return [("OpenVINOExecutionProvider", {"cache_dir": str(ov_dir)}), cpu]
+    return [cpu]
