@@ -14,6 +14,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from camfleet.analytics.schema import (
+    LineConfig,
+    RuleConfig,
+    ZoneConfig,
+    check_camera_analytics,
+)
 from camfleet.errors import ConfigError
 
 __all__ = [
@@ -80,6 +86,12 @@ class CameraConfig(_Strict):
     motion: MotionConfig = MotionConfig()
     loop: bool = Field(True, description="restart a file source at its end (live emulation)")
     realtime: bool = Field(True, description="pace a file source at its native frame rate")
+    frame_size: tuple[int, int] | None = Field(
+        None, description="W,H in pixels; needed by zones and lines given in pixel coordinates"
+    )
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    lines: list[LineConfig] = Field(default_factory=list)
+    rules: list[RuleConfig] = Field(default_factory=list)
 
     @field_validator("roi")
     @classmethod
@@ -94,6 +106,11 @@ class CameraConfig(_Strict):
                 f"roi {list(roi)} must satisfy 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1"
             )
         return roi
+
+    @model_validator(mode="after")
+    def _analytics_consistent(self) -> CameraConfig:
+        check_camera_analytics(self)
+        return self
 
 
 class RuntimeConfig(_Strict):
@@ -121,6 +138,10 @@ class WebhookConfig(_Strict):
         None, description="HMAC-SHA256 key for the X-Camfleet-Signature header"
     )
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+
+
+# Rules carry webhook targets; the analytics schema names WebhookConfig only for type checkers.
+RuleConfig.model_rebuild(_types_namespace={"WebhookConfig": WebhookConfig})
 
 
 class StoreConfig(_Strict):
