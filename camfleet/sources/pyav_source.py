@@ -1,0 +1,301 @@
+"""Files and network streams (RTSP, HTTP/MJPEG/HLS, anything FFmpeg reads) decoded with PyAV.
+
+Every packet is decoded (H.264 needs the reference frames), but only frames the sampling clock
+takes are converted to BGR arrays: at ``analyze_fps=2`` on a 15 fps camera, 13 of 15 frames cost
+only their decode. Opening and reading are bounded by PyAV's ``timeout=(open, read)`` (FFmpeg's
+interrupt callback), and RTSP runs over TCP with a socket timeout, so a dead camera is an error
+within the timeout, never a hang. Every FFmpeg failure becomes a one-line
+:class:`~camfleet.errors.SourceError` naming the camera, the URL (password hidden) and a fix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit, urlunsplit
+
+import av
+import av.error
+
+from camfleet.errors import SourceError
+from camfleet.frames import Frame
+from camfleet.sources.base import Source, UInt8Image
+from camfleet.sources.sampling import SamplingClock
+
+__all__ = ["NETWORK_SCHEMES", "PyAVSource", "redact_url"]
+
+NETWORK_SCHEMES = frozenset(
+    {"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp"}
+)
+
+# A few corrupt packets are normal on a lossy link; this many in a row means the stream is junk.
+_MAX_CONSECUTIVE_BAD_PACKETS = 50
+# A paced file that falls this far behind its schedule re-anchors instead of bursting to catch up.
+_MAX_PACING_LAG_S = 1.0
+# FFmpeg's interrupt callback surfaces as a generic error; near the deadline, call it a timeout.
+_TIMEOUT_SLACK = 0.9
+# libavformat 59 (FFmpeg 5) renamed RTSP's socket timeout from ``stimeout`` to ``timeout``.
+_RTSP_TIMEOUT_OPTION = "timeout" if av.library_versions["libavformat"][0] >= 59 else "stimeout"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, safe for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def _scheme(url: str) -> str:
+    return urlsplit(url).scheme.lower() if "://" in url else ""
+
+
+def _why(exc: BaseException) -> str:
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(reason).strip().rstrip(".")
+
+
+class PyAVSource(Source):
+    """Frames from a file or network URL, sampled to ``analyze_fps``.
+
+    ``loop`` restarts a file at its end (reopening it) so a clip is an endless camera; its
+    presentation times keep increasing across restarts. ``realtime`` paces a file at its native
+    rate (a frame is emitted when it is due), so a clip behaves like a live camera; network
+    streams are paced by the sender and ignore it. A network stream that ends raises
+    :class:`SourceError` (a live camera never ends on purpose); a file returns ``None``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        camera_id: str,
+        *,
+        analyze_fps: float | None = None,
+        loop: bool = False,
+        realtime: bool = False,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 10.0,
+        decoder_threads: int = 1,
+    ) -> None:
+        super().__init__(camera_id)
+        self.url = url.removeprefix("file://") if url.startswith("file://") else url
+        self.is_network = _scheme(self.url) in NETWORK_SCHEMES
+        self._shown_url = redact_url(url)
+        self._loop = loop and not self.is_network
+        self._realtime = realtime and not self.is_network
+        self._open_timeout_s = open_timeout_s
+        self._read_timeout_s = read_timeout_s
+        self._decoder_threads = decoder_threads
+        self._clock = SamplingClock(analyze_fps)
+        self.frames_decoded = 0
+        self._pass_offset_s = 0.0  # added to a looping file's times on each restart
+        self._pass_first_s: float | None = None
+        self._last_t: float | None = None
+        self._pace_origin: float | None = None
+        self._container: av.container.InputContainer | None = None
+        self._open()
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _options(self) -> dict[str, str]:
+        scheme = _scheme(self.url)
+        if scheme in {"rtsp", "rtsps"}:
+            return {
+                "rtsp_transport": "tcp",
+                _RTSP_TIMEOUT_OPTION: str(int(self._read_timeout_s * 1e6)),
+            }
+        if scheme in NETWORK_SCHEMES:
+            return {"rw_timeout": str(int(self._read_timeout_s * 1e6))}
+        return {}
+
+    def _open(self) -> None:
+        if not self.is_network and not Path(self.url).is_file():
+            raise SourceError(
+                f"camera '{self.camera_id}': cannot open {self._shown_url}: no such file; "
+                "check the path"
+            )
+        started = time.monotonic()
+        try:
+            container = av.open(
+                self.url,
+                options=self._options(),
+                timeout=(self._open_timeout_s, self._read_timeout_s),
+            )
+        except (av.error.FFmpegError, OSError) as exc:
+            elapsed = time.monotonic() - started
+            raise SourceError(self._open_failure(exc, elapsed)) from exc
+        if not container.streams.video:
+            container.close()
+            raise SourceError(
+                f"camera '{self.camera_id}': {self._shown_url} has no video stream; "
+                "point the camera at a video URL or file"
+            )
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = self._decoder_threads
+        if self._decoder_threads > 1:
+            stream.codec_context.thread_type = "AUTO"
+        self._container = container
+        self._stream = stream
+        self._frames = self._decoded_frames()
+        self._pass_first_s = None
+        self._pass_decoded = 0
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        self._native_fps = float(rate) if rate else 25.0
+        self._width = int(stream.codec_context.width)
+        self._height = int(stream.codec_context.height)
+
+    def _open_failure(self, exc: BaseException, elapsed_s: float) -> str:
+        head = f"camera '{self.camera_id}': cannot open {self._shown_url}"
+        if elapsed_s >= self._open_timeout_s * _TIMEOUT_SLACK:
+            return (
+                f"{head}: no answer within {self._open_timeout_s:g} s; "
+                "check the URL or the camera's network"
+            )
+        if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+            return f"{head}: access denied ({_why(exc)}); check the user name and password"
+        if isinstance(exc, av.error.HTTPNotFoundError):
+            return f"{head}: not found ({_why(exc)}); check the stream path in the URL"
+        if isinstance(exc, PermissionError):
+            return f"{head}: permission denied; check the file's permissions"
+        if not self.is_network:
+            return (
+                f"{head}: not a readable video ({_why(exc)}); "
+                "check that the file is complete or re-encode it"
+            )
+        return f"{head}: {_why(exc)}; check the URL or the camera's network"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _decoded_frames(self) -> Generator[av.VideoFrame, None, None]:
+        """Decode every packet of the stream; translate FFmpeg errors to SourceError."""
+        assert self._container is not None
+        packets = self._container.demux(self._stream)
+        bad_in_a_row = 0
+        while True:
+            asked = time.monotonic()
+            try:
+                packet = next(packets, None)
+            except (av.error.FFmpegError, OSError) as exc:
+                raise SourceError(self._read_failure(exc, time.monotonic() - asked)) from exc
+            if packet is None:
+                return
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError as exc:
+                bad_in_a_row += 1
+                if bad_in_a_row >= _MAX_CONSECUTIVE_BAD_PACKETS:
+                    raise SourceError(
+                        f"camera '{self.camera_id}': {self._shown_url} sent "
+                        f"{bad_in_a_row} undecodable packets in a row ({_why(exc)}); "
+                        "check the camera's codec settings (H.264/H.265) or re-encode the file"
+                    ) from exc
+                continue
+            except av.error.FFmpegError as exc:
+                raise SourceError(self._read_failure(exc, 0.0)) from exc
+            bad_in_a_row = 0
+            for frame in frames:
+                if isinstance(frame, av.VideoFrame):
+                    yield frame
+
+    def _read_failure(self, exc: BaseException, elapsed_s: float) -> str:
+        head = (
+            f"camera '{self.camera_id}': lost {self._shown_url} after {self.frames_decoded} frames"
+        )
+        if elapsed_s >= self._read_timeout_s * _TIMEOUT_SLACK:
+            return (
+                f"{head}: no data for {self._read_timeout_s:g} s; "
+                "check the camera's network or raise read_timeout_s"
+            )
+        fix = "check the camera's network" if self.is_network else "check the file"
+        return f"{head}: {_why(exc)}; {fix}"
+
+    def _timeline_s(self, frame: av.VideoFrame) -> float:
+        """The frame's presentation time on one timeline that keeps growing across loops."""
+        t = frame.time
+        if t is None:  # no timestamp: assume the nominal rate
+            step = 1.0 / self._native_fps
+            return 0.0 if self._last_t is None else self._last_t + step
+        if self._pass_first_s is None:
+            self._pass_first_s = t
+        return self._pass_offset_s + (t - self._pass_first_s)
+
+    def _restart_file(self) -> None:
+        self._close_container()
+        if self._last_t is not None:
+            self._pass_offset_s = self._last_t + 1.0 / self._native_fps
+        self._open()
+
+    def _pace(self, t: float) -> None:
+        now = time.monotonic()
+        if self._pace_origin is None or now - (self._pace_origin + t) > _MAX_PACING_LAG_S:
+            self._pace_origin = now - t
+            return
+        wait = self._pace_origin + t - now
+        if wait > 0:
+            time.sleep(wait)
+
+    def read(self) -> Frame | None:
+        if self._container is None:
+            raise SourceError(
+                f"camera '{self.camera_id}': {self._shown_url} was read after close(); "
+                "open the source again"
+            )
+        while True:
+            frame = next(self._frames, None)
+            if frame is None:
+                if self.is_network:
+                    raise SourceError(
+                        f"camera '{self.camera_id}': {self._shown_url} ended the stream after "
+                        f"{self.frames_decoded} frames; check that the camera or server is up"
+                    )
+                if not self._loop:
+                    return None
+                if self._pass_decoded == 0:
+                    raise SourceError(
+                        f"camera '{self.camera_id}': {self._shown_url} has no decodable "
+                        "frames; check the file or re-encode it"
+                    )
+                self._restart_file()
+                continue
+            self.frames_decoded += 1
+            self._pass_decoded += 1
+            t = self._timeline_s(frame)
+            self._last_t = t
+            if not self._clock.due(t):
+                continue
+            if self._realtime:
+                self._pace(t)
+            return self._emit(cast(UInt8Image, frame.to_ndarray(format="bgr24")))
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    @property
+    def media_time_s(self) -> float:
+        """Presentation time of the last decoded frame, continuous across loops (0 before)."""
+        return 0.0 if self._last_t is None else self._last_t
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def native_fps(self) -> float:
+        return self._native_fps
+
+    def _close_container(self) -> None:
+        if self._container is not None:
+            self._frames.close()
+            self._container.close()
+            self._container = None
+
+    def close(self) -> None:
+        self._close_container()

@@ -1,0 +1,150 @@
+"""CameraReader: one daemon thread per camera that keeps its slot filled, whatever the camera does.
+
+The thread opens the source, reads frames into the camera's :class:`FrameSlot` (which drops the
+oldest when the engine is slow) and, when the source fails, logs one warning line, reports
+``retrying`` in its status, waits (exponential backoff: ``base * 2**(failures-1)`` capped at
+``cap`` seconds, back to ``base`` once a frame arrives again) and opens it again. It never raises
+and never blocks another camera. A finite source (a non-looping file) ends the thread with
+state ``ended``.
+
+``stop()`` returns promptly between frames and during backoff; a read blocked inside FFmpeg
+finishes within that source's read timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from camfleet.errors import SourceError
+from camfleet.sources.base import Source, SourceState, SourceStatus
+from camfleet.sources.slot import FrameSlot
+
+__all__ = ["CameraReader", "backoff_delay"]
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_delay(failures: int, base_s: float, cap_s: float) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (1, 2, ...): doubling, capped."""
+    return float(min(cap_s, base_s * 2.0 ** max(failures - 1, 0)))
+
+
+class CameraReader:
+    """Read camera ``camera_id`` from ``factory()`` sources into ``slot`` on its own thread."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        factory: Callable[[], Source],
+        slot: FrameSlot | None = None,
+        reconnect_backoff_s: tuple[float, float] = (1.0, 30.0),
+    ) -> None:
+        base_s, cap_s = reconnect_backoff_s
+        if not 0 < base_s <= cap_s:
+            raise ValueError(
+                f"reconnect_backoff_s must be (base, cap) with 0 < base <= cap, "
+                f"got {reconnect_backoff_s}"
+            )
+        self.camera_id = camera_id
+        self.slot = slot if slot is not None else FrameSlot()
+        self._factory = factory
+        self._base_s = base_s
+        self._cap_s = cap_s
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._status = SourceStatus(
+            camera_id=camera_id,
+            state="connecting",
+            last_error=None,
+            frames_read=0,
+            frames_dropped=0,
+            reconnects=0,
+            next_retry_at=None,
+        )
+        self._thread = threading.Thread(
+            target=self._run, name=f"camfleet-source-{camera_id}", daemon=True
+        )
+
+    # -- control ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float | None = 5.0) -> bool:
+        """Ask the thread to finish and wait up to ``timeout`` s; True when it has finished."""
+        self._stop.set()
+        if self._thread.ident is None:  # never started
+            self._set_state("stopped")
+        else:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def status(self) -> SourceStatus:
+        with self._lock:
+            return replace(self._status, frames_dropped=self.slot.dropped)
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def _set_state(self, state: SourceState) -> None:
+        with self._lock:
+            self._status = replace(self._status, state=state, next_retry_at=None)
+
+    def _frames_read(self) -> int:
+        with self._lock:
+            return self._status.frames_read
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self._set_state("connecting")
+            frames_before = self._frames_read()
+            try:
+                with self._factory() as source:
+                    if self._pump(source):
+                        self._set_state("ended")
+                        return
+            except Exception as exc:  # the thread must survive anything a source does
+                if self._frames_read() > frames_before:
+                    failures = 0
+                failures += 1
+                self._wait_to_retry(exc, failures)
+        self._set_state("stopped")
+
+    def _pump(self, source: Source) -> bool:
+        """Move frames into the slot until stopped (False) or the source ends (True)."""
+        self._set_state("streaming")
+        while not self._stop.is_set():
+            frame = source.read()
+            if frame is None:
+                return True
+            self.slot.put(frame)
+            with self._lock:
+                self._status = replace(self._status, frames_read=self._status.frames_read + 1)
+        return False
+
+    def _wait_to_retry(self, exc: Exception, failures: int) -> None:
+        delay = backoff_delay(failures, self._base_s, self._cap_s)
+        if isinstance(exc, SourceError):
+            message = str(exc)
+        else:
+            message = f"camera '{self.camera_id}': source failed: {type(exc).__name__}: {exc}"
+        with self._lock:
+            self._status = replace(
+                self._status,
+                state="retrying",
+                last_error=message,
+                next_retry_at=time.monotonic() + delay,
+            )
+        logger.warning("%s (retrying in %g s)", message, delay)
+        if not self._stop.wait(delay):
+            with self._lock:
+                self._status = replace(self._status, reconnects=self._status.reconnects + 1)
