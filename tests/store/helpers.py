@@ -1,0 +1,100 @@
+"""Helpers shared by the store's tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from camfleet.events import Event
+
+T0 = 1_764_000_000.0  # 2025-11-24T16:00:00Z, a fixed wall time for deterministic rows
+
+
+def make_event(
+    event_id: str = "cam-1/fall/1",
+    *,
+    camera_id: str = "cam-1",
+    rule: str = "fall",
+    started_at: float = T0,
+    ended_at: float | None = None,
+    max_confidence: float = 0.5,
+    snapshot_jpeg: bytes | None = None,
+    **extra: Any,
+) -> Event:
+    return Event(
+        event_id=event_id,
+        camera_id=camera_id,
+        model_id="default",
+        rule_id=f"{camera_id}/{rule}",
+        kind="presence",
+        class_name="Fall",
+        started_at=started_at,
+        ended_at=ended_at,
+        max_confidence=max_confidence,
+        snapshot_jpeg=snapshot_jpeg,
+        **extra,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+class TcpForwarder:
+    """A loopback TCP proxy to a real server, to make a database "go down" and "come back":
+    while stopped, its port refuses connections."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self._target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port: int = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            self._sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)

@@ -1,0 +1,80 @@
+"""Opening the store and migrating it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from camfleet.errors import StoreError
+from camfleet.store.database import VERSION_TABLE, Database, open_database
+from camfleet.store.schema import Base
+
+TABLES = {"cameras", "models", "events", "counts", "webhook_outbox"}
+
+
+def _tables(db: Database) -> set[str]:
+    return set(inspect(db.engine).get_table_names()) - {VERSION_TABLE}
+
+
+def test_migrations_up_down_up(db_url: str, open_db: Callable[..., Database]) -> None:
+    db = open_db(db_url)
+    assert db.current() is None
+    db.upgrade()
+    assert db.current() == "0001"
+    assert _tables(db) == TABLES
+    db.downgrade("base")
+    assert db.current() is None
+    assert _tables(db) == set()
+    db.upgrade("head")
+    assert _tables(db) == TABLES
+
+
+def test_migration_matches_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_default_is_sqlite_in_wal_mode_under_data_dir(tmp_path: Path) -> None:
+    db = open_database(None, tmp_path / "data")
+    try:
+        assert db.dialect == "sqlite"
+        assert (tmp_path / "data" / "camfleet.db").exists()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    finally:
+        db.dispose()
+
+
+def test_plain_postgresql_url_uses_psycopg(tmp_path: Path) -> None:
+    db = open_database("postgresql://u:pw@127.0.0.1:1/x", tmp_path, connect=False)
+    assert db.url.drivername == "postgresql+psycopg"
+    assert "pw" not in db.display_url
+
+
+def test_unreachable_server_is_one_line_with_password_masked(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_database("postgresql://user:hunter2@127.0.0.1:1/camfleet", tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "hunter2" not in message
+    assert "postgresql+psycopg://user:***@127.0.0.1:1/camfleet" in message
+    assert "CAMFLEET_DATABASE_URL" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [("not a url", "not a valid SQLAlchemy URL"), ("mysql://u:p@h/db", "supports sqlite")],
+)
+def test_bad_url_names_the_fix(tmp_path: Path, url: str, fragment: str) -> None:
+    with pytest.raises(StoreError, match=fragment):
+        open_database(url, tmp_path)
