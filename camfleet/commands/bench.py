@@ -1,9 +1,173 @@
-"""Placeholder until this command group lands."""
+"""``camfleet bench``: shared vs timeslice capacity within the SLO, measured side by side."""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+from typing import Any, cast
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from camfleet.bench.run import BenchOptions, Mode, run_bench
+from camfleet.bench.trial import TrialResult
+from camfleet.errors import ConfigError
+from camfleet.paths import BUNDLED_MODEL, DEFAULT_DATA_DIR
+
+__all__ = ["register", "render_markdown"]
+
+console = Console()
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _summary_table(profile: dict[str, Any]) -> Table:
+    table = Table(
+        title=(
+            f"Capacity within SLO (p99 <= {profile['slo_ms']:.0f} ms, <= 1 % lost) - "
+            f"{profile['model']} on {profile['provider']}, {profile['analyze_fps']:g} fps per "
+            f"camera, {profile['source']}"
+        ),
+        title_justify="left",
+        caption=f"{profile['machine']}; offline ceiling {profile['ceiling_img_s']:.1f} img/s",
+    )
+    for column in ("mode", "capacity", "p50 ms", "p99 ms", "img/s", "lost %", "gated %",
+                   "mean batch", "RSS MB", "RSS MB/camera"):
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for name, mode in profile["modes"].items():
+        table.add_row(
+            name, str(mode["capacity"]), _num(mode["p50_ms"]), _num(mode["p99_ms"]),
+            _num(mode["img_s"]), _num(mode["shed_pct"], 2), _num(mode["gated_pct"]),
+            _num(mode["mean_batch"]), _num(mode["rss_mb"], 0),
+            _num(mode["rss_mb_per_camera"]),
+        )
+    return table
+
+
+def _ratios(profile: dict[str, Any]) -> list[str]:
+    modes = profile["modes"]
+    lines = []
+    for suffix in ("", "_gated"):
+        shared, timeslice = modes.get(f"shared{suffix}"), modes.get(f"timeslice{suffix}")
+        if shared and timeslice and timeslice["capacity"]:
+            lines.append(
+                f"shared{suffix} / timeslice{suffix} capacity: "
+                f"{shared['capacity'] / timeslice['capacity']:.2f}x"
+            )
+    if "shared_gated" in modes and "timeslice" in modes and modes["timeslice"]["capacity"]:
+        lines.append(
+            "shared_gated / timeslice (gating off) capacity: "
+            f"{modes['shared_gated']['capacity'] / modes['timeslice']['capacity']:.2f}x"
+        )
+    saturation = profile.get("saturation")
+    if saturation:
+        lines.append(
+            f"shared at saturation ({saturation['cameras']} cameras): "
+            f"{saturation['img_s']:.1f} img/s = {saturation['pct_of_ceiling']:.0f} % of the "
+            "offline ceiling"
+        )
+    shared = modes.get("shared")
+    timeslice = modes.get("timeslice")
+    if shared and timeslice and shared.get("rss_mb_per_added_camera") is not None:
+        lines.append(
+            f"RSS per added camera: shared {shared['rss_mb_per_added_camera']:.1f} MB vs "
+            f"one timeslice worker {timeslice['rss_mb_per_camera']:.0f} MB"
+        )
+    return lines
+
+
+def render_markdown(profile: dict[str, Any]) -> str:
+    """A BENCHMARKS.md section for one profile."""
+    out = [
+        f"### {profile['model']} ({profile['model_family']}), {profile['provider']}, "
+        f"{profile['analyze_fps']:g} fps/camera, source `{profile['source']}`",
+        "",
+        f"Machine: {profile['machine']}. Measured {profile['created_at']}, "
+        f"{profile['duration_s']:g} s per trial. Command: `{profile['command']}`",
+        "",
+        "| mode | capacity | p50 ms | p99 ms | img/s | lost % | gated % | mean batch | RSS MB "
+        "| RSS MB/camera |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, mode in profile["modes"].items():
+        out.append(
+            f"| {name} | {mode['capacity']} | {_num(mode['p50_ms'])} | {_num(mode['p99_ms'])} "
+            f"| {_num(mode['img_s'])} | {_num(mode['shed_pct'], 2)} | "
+            f"{_num(mode['gated_pct'])} | {_num(mode['mean_batch'])} | "
+            f"{_num(mode['rss_mb'], 0)} | {_num(mode['rss_mb_per_camera'])} |"
+        )
+    out += ["", f"Offline ceiling (batch {profile['max_batch']}): "
+            f"{profile['ceiling_img_s']:.1f} img/s.", ""]
+    out += [f"- {line}" for line in _ratios(profile)]
+    return "\n".join(out) + "\n"
+
+
+def bench(
+    model: Path = typer.Option(BUNDLED_MODEL, "--model", "-m", help="ONNX model to measure."),
+    provider: str = typer.Option("cpu", help="cpu, cuda, tensorrt or openvino."),
+    analyze_fps: float = typer.Option(2.0, help="Analysed frames per second per camera."),
+    slo_ms: float = typer.Option(500.0, help="p99 capture-to-stored latency target."),
+    source: str = typer.Option(
+        "synthetic:1280x720@15",
+        help="Camera source for every camera: synthetic:WxH@FPS, reference: (still-heavy "
+        "scene for gating), or a video file.",
+    ),
+    duration: float = typer.Option(60.0, help="Measured seconds per trial."),
+    warmup: float = typer.Option(5.0, help="Unmeasured seconds before each trial."),
+    modes: str = typer.Option("shared,timeslice", help="Modes to compare."),
+    gating: str = typer.Option("off", help="Motion gating: off, on or both."),
+    max_cameras: int = typer.Option(256, help="Upper bound of the capacity search."),
+    max_batch: int = typer.Option(8, help="Largest batch in shared mode."),
+    max_trials: int = typer.Option(8, help="Trials per capacity search."),
+    quick: bool = typer.Option(False, "--quick", help="Short trials (< 3 min on 2 CPU cores)."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the profile here."),
+    markdown: Path | None = typer.Option(None, help="Append a BENCHMARKS.md section here."),
+    data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Cache directory for models."),
+) -> None:
+    """Find how many cameras each mode serves within the SLO, side by side."""
+    chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
+    if not chosen or any(m not in ("shared", "timeslice") for m in chosen):
+        raise ConfigError(f"--modes {modes!r}: use shared, timeslice or shared,timeslice")
+    gating_modes = {"off": (False,), "on": (True,), "both": (False, True)}.get(gating)
+    if gating_modes is None:
+        raise ConfigError(f"--gating {gating!r}: use off, on or both")
+    if quick:
+        duration, warmup, max_trials = min(duration, 6.0), min(warmup, 2.0), min(max_trials, 4)
+    options = BenchOptions(
+        model_path=model, provider=provider, analyze_fps=analyze_fps, slo_ms=slo_ms,
+        source=source, duration_s=duration, warmup_s=warmup,
+        modes=cast(tuple[Mode, ...], chosen), gating=gating_modes, max_cameras=max_cameras,
+        max_batch=max_batch, max_trials=max_trials, ceiling_s=3.0 if quick else 10.0,
+        saturation=not quick, cache_dir=data_dir / "cache",
+    )
+
+    def on_trial(trial: TrialResult) -> None:
+        verdict = "[green]pass[/]" if trial.passed else "[red]fail[/]"
+        console.print(
+            f"  {trial.mode:9} {trial.cameras:4d} cameras: {verdict}  p50 {_num(trial.p50_ms)} "
+            f"p99 {_num(trial.p99_ms)} ms, {trial.img_s:.1f} img/s, lost "
+            f"{trial.shed_pct:.2f} %, batch {trial.mean_batch:.1f}, RSS {trial.rss_mb:.0f} MB"
+        )
+
+    profile = run_bench(options, log=lambda text: console.print(text), on_trial=on_trial)
+    console.print(_summary_table(profile))
+    for line in _ratios(profile):
+        console.print(line)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
+        console.print(f"profile written to {json_path}")
+    if markdown is not None:
+        with markdown.open("a", encoding="utf-8") as md:
+            md.write("\n" + render_markdown(profile))
+        console.print(f"section appended to {markdown}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    app.command("bench")(bench)

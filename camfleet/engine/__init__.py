@@ -1,1 +1,34 @@
-"""camfleet.engine"""
+"""The fleet engine: many cameras on one device, in mode ``shared`` or ``timeslice``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from camfleet.config import FleetConfig
+from camfleet.engine.metrics import FleetMetrics, FleetSnapshot
+from camfleet.engine.shared import SharedEngine
+from camfleet.engine.timeslice import TimesliceEngine
+from camfleet.events import ResultSink
+
+__all__ = [
+    "Engine",
+    "FleetMetrics",
+    "FleetSnapshot",
+    "SharedEngine",
+    "TimesliceEngine",
+    "create_engine",
+]
+
+Engine = SharedEngine | TimesliceEngine
+
+
+def create_engine(
+    fleet: FleetConfig,
+    sink: ResultSink | None = None,
+    cache_dir: Path = Path("camfleet-data/cache"),
+    metrics: FleetMetrics | None = None,
+) -> Engine:
+    """The engine for ``fleet.runtime.mode``."""
+    if fleet.runtime.mode == "timeslice":
+        return TimesliceEngine(fleet, sink=sink, cache_dir=cache_dir, metrics=metrics)
+    return SharedEngine(fleet, sink=sink, cache_dir=cache_dir, metrics=metrics)

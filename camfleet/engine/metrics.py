@@ -80,9 +80,11 @@ class FleetSnapshot:
 
     @property
     def shed_pct(self) -> float:
-        """Shed frames as a percentage of frames that needed inference."""
-        wanted = self.total("analysed") + self.total("shed")
-        return 100.0 * self.total("shed") / wanted if wanted else 0.0
+        """Frames lost (shed by a batcher or dropped by a full camera slot) as a percentage
+        of the frames that reached the engine and were not gated."""
+        lost = self.total("shed") + self.total("dropped")
+        wanted = self.total("analysed") + lost
+        return 100.0 * lost / wanted if wanted else 0.0
 
 
 class FleetMetrics:

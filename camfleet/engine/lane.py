@@ -1,0 +1,194 @@
+"""One model's lane: a deadline batcher fed by every camera, and the threads that run it.
+
+A *prepare* thread takes ready batches from the batcher and letterboxes them; an *infer*
+thread runs ONNX Runtime and decodes boxes. The two overlap (CPU pre-processing of the next
+batch while the accelerator runs the current one), and both release the GIL in OpenCV and
+ONNX Runtime. Results go to ``on_done`` on the infer thread; keep it cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from camfleet.engine.batcher import Batch, BatchPolicy, DeadlineBatcher
+from camfleet.engine.latency_model import LatencyModel
+from camfleet.engine.metrics import FleetMetrics
+from camfleet.engine.work import Work, shift_detections
+from camfleet.frames import Detections
+
+__all__ = ["BatchDetector", "ModelLane"]
+
+log = logging.getLogger(__name__)
+
+
+class BatchDetector(Protocol):
+    """What a lane needs from :class:`camfleet.model.Detector`."""
+
+    def input_shape(self, height: int, width: int) -> tuple[int, int]: ...
+
+    def preprocess(self, images: Any) -> Any: ...
+
+    def infer(self, batch: Any) -> Any: ...
+
+    def postprocess(self, raw: Any, batch: Any) -> list[Detections]: ...
+
+
+_STOP = object()
+
+
+class ModelLane:
+    def __init__(
+        self,
+        model_id: str,
+        detector: BatchDetector,
+        policy: BatchPolicy,
+        slo_s: float,
+        metrics: FleetMetrics,
+        on_done: Callable[[Work, Detections], None],
+        capacity: int,
+        clock: Callable[[], float] = time.monotonic,
+        prior_s_per_item: float = 0.05,
+    ) -> None:
+        self.model_id = model_id
+        self.detector = detector
+        self.slo_s = slo_s
+        self._metrics = metrics
+        self._on_done = on_done
+        self._clock = clock
+        self.latency = LatencyModel(prior_s_per_item)
+        self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
+        self._cond = threading.Condition()
+        self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
+        # The detector's preprocessor alternates two tensor buffers: at most two batches may
+        # be prepared-or-running at once, or the next one would overwrite a running input.
+        self._free_buffers = threading.Semaphore(2)
+        self._running = False
+        self._accepting = False
+        self._threads: list[threading.Thread] = []
+        self._shape_cache: dict[tuple[int, int], tuple[int, int]] = {}
+        self.errors = 0
+
+    def start(self) -> None:
+        self._running = self._accepting = True
+        self._threads = [
+            threading.Thread(target=self._prepare_loop, name=f"prep-{self.model_id}", daemon=True),
+            threading.Thread(target=self._infer_loop, name=f"infer-{self.model_id}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def offer(self, work: Work) -> None:
+        height, width = work.image.shape[:2]
+        shape = self._shape_cache.get((height, width))
+        if shape is None:
+            shape = self._shape_cache[(height, width)] = self.detector.input_shape(height, width)
+        with self._cond:
+            if not self._accepting:
+                return
+            self._batcher.offer(
+                work, shape, work.frame.captured_at + self.slo_s, tenant=work.frame.camera_id
+            )
+            self._count_shed()
+            self._cond.notify()
+
+    def stop(self, drain: bool = True, timeout: float = 10.0) -> None:
+        """Stop accepting; with ``drain`` run what is queued first, then end the threads."""
+        with self._cond:
+            self._accepting = False
+            leftovers = self._batcher.flush() if drain else []
+            if not drain:
+                for batch in self._batcher.flush():
+                    for work in batch.items:
+                        self._metrics.count(work.frame.camera_id, "shed")
+            self._running = False
+            self._cond.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for batch in leftovers:
+            self._run(batch)
+
+    def _count_shed(self) -> None:
+        for work in self._batcher.take_shed():
+            self._metrics.count(work.frame.camera_id, "shed")
+
+    def _next_batch(self) -> Batch[Work] | None:
+        with self._cond:
+            while self._running:
+                batch = self._batcher.poll()
+                self._count_shed()
+                if batch is not None:
+                    return batch
+                wait = self._batcher.wait_time()
+                self._cond.wait(timeout=0.1 if wait is None else max(wait, 0.0005))
+        return None
+
+    def _prepare_loop(self) -> None:
+        while True:
+            self._free_buffers.acquire()
+            batch = self._next_batch()
+            if batch is None:
+                break
+            try:
+                prepared = self._prepare(batch)
+            except Exception:
+                self._free_buffers.release()
+                self._fail(batch)
+                continue
+            self._prepared.put(prepared)
+        self._prepared.put(_STOP)
+
+    def _infer_loop(self) -> None:
+        while True:
+            item = self._prepared.get()
+            if item is _STOP:
+                return
+            batch, tensor, started = item
+            try:
+                self._finish(batch, tensor, started)
+            except Exception:
+                self._fail(batch)
+            finally:
+                self._free_buffers.release()
+
+    def _run(self, batch: Batch[Work]) -> None:
+        try:
+            batch_, tensor, started = self._prepare(batch)
+            self._finish(batch_, tensor, started)
+        except Exception:
+            self._fail(batch)
+
+    def _prepare(self, batch: Batch[Work]) -> tuple[Batch[Work], Any, float]:
+        started = self._clock()
+        queued = [started - t for t in batch.enqueued_at]
+        for wait in queued:
+            self._metrics.stage("queue", wait)
+        tensor = self.detector.preprocess([work.image for work in batch.items])
+        self._metrics.stage("preprocess", (self._clock() - started) / len(batch), len(batch))
+        return batch, tensor, started
+
+    def _finish(self, batch: Batch[Work], tensor: Any, started: float) -> None:
+        size = len(batch)
+        t0 = self._clock()
+        raw = self.detector.infer(tensor)
+        t1 = self._clock()
+        detections = self.detector.postprocess(raw, tensor)
+        t2 = self._clock()
+        self.latency.observe(size, t2 - started)
+        self._metrics.stage("inference", (t1 - t0) / size, size)
+        self._metrics.stage("postprocess", (t2 - t1) / size, size)
+        self._metrics.batch(self.model_id, size)
+        for work, found in zip(batch.items, detections, strict=True):
+            self._on_done(work, shift_detections(found, work.offset))
+
+    def _fail(self, batch: Batch[Work]) -> None:
+        self.errors += 1
+        log.exception("model %r: batch of %d failed; frames counted as shed", self.model_id,
+                      len(batch))
+        for work in batch.items:
+            self._metrics.count(work.frame.camera_id, "shed")

@@ -1,0 +1,261 @@
+"""Mode ``timeslice``: the seed's design as a first-class baseline.
+
+One worker *process* per camera, each with its own ONNX Runtime session (its own model copy
+and, on a GPU, its own CUDA context) running batches of one, as N time-sliced pods sharing a
+GPU do. Workers report through a queue into the same :class:`FleetMetrics` the shared engine
+uses, so ``camfleet bench`` compares like with like. Frames a worker is too slow for are
+dropped by its camera's slot (drop-oldest) and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as MpEvent
+from pathlib import Path
+from typing import Any
+
+from camfleet.config import CameraConfig, FleetConfig, ModelConfig
+from camfleet.engine.gate import MotionGate
+from camfleet.engine.metrics import FleetMetrics
+from camfleet.engine.work import crop_to_roi, shift_detections
+from camfleet.errors import CamfleetError
+from camfleet.events import ResultSink
+from camfleet.frames import Detections, Frame
+
+__all__ = ["TimesliceEngine", "threads_per_worker"]
+
+log = logging.getLogger(__name__)
+
+_REPORT_EVERY_S = 0.25
+_START_TIMEOUT_S = 120.0
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Split the cores between workers (at least one thread each): oversubscribing a CPU
+    with one full-width session per worker only makes the baseline slower."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+@dataclass(slots=True)
+class _Report:
+    """What a worker sends its parent every few hundred milliseconds."""
+
+    camera_id: str
+    counts: Counter[str] = field(default_factory=Counter)
+    latencies_s: list[float] = field(default_factory=list)
+    stages: list[tuple[str, float]] = field(default_factory=list)
+    state: str = "starting"
+    error: str | None = None
+    results: list[tuple[Frame, str, Detections]] = field(default_factory=list)
+
+
+def _worker_main(
+    camera_json: str,
+    models_json: dict[str, str],
+    device_id: int,
+    queue_per_camera: int,
+    cache_dir: str,
+    threads: int,
+    send_results: bool,
+    out: mp.Queue[Any],
+    ready: MpEvent,
+    stop: MpEvent,
+) -> None:
+    from camfleet.engine.shared import open_camera, warm_up
+    from camfleet.model import Detector
+    from camfleet.paths import resolve_asset
+    from camfleet.sources import CameraReader, FrameSlot
+
+    camera = CameraConfig.model_validate_json(camera_json)
+    report = _Report(camera.id)
+    try:
+        detectors: dict[str, Any] = {}
+        for model_id, cfg_json in models_json.items():
+            cfg = ModelConfig.model_validate_json(cfg_json)
+            detectors[model_id] = Detector.load(
+                resolve_asset(cfg.path), provider=cfg.provider, conf=cfg.conf, iou=cfg.iou,
+                classes=cfg.classes, max_det=cfg.max_det, imgsz=cfg.imgsz, device_id=device_id,
+                threads=threads, cache_dir=Path(cache_dir), max_batch=1,
+            )
+            warm_up(detectors[model_id])
+    except CamfleetError as exc:
+        report.state, report.error = "failed", str(exc)
+        out.put(report)
+        ready.set()
+        return
+    slot = FrameSlot(capacity=queue_per_camera)
+    reader = CameraReader(camera.id, factory=open_camera(camera), slot=slot)
+    gate = MotionGate(camera.motion.sensitivity, camera.motion.keepalive_s,
+                      enabled=camera.motion.enabled)
+    reader.start()
+    ready.set()
+    dropped_seen = 0
+    last_report = time.monotonic()
+    try:
+        while not stop.is_set():
+            frame = slot.get(timeout=0.05)
+            if frame is not None:
+                _analyse(frame, camera, gate, detectors, report, send_results)
+            now = time.monotonic()
+            if now - last_report >= _REPORT_EVERY_S:
+                dropped = slot.dropped
+                report.counts["dropped"] += dropped - dropped_seen
+                dropped_seen = dropped
+                status = reader.status
+                report.state, report.error = status.state, status.last_error
+                out.put(report)
+                report = _Report(camera.id)
+                last_report = now
+    finally:
+        reader.stop(timeout=2.0)
+        report.counts["dropped"] += slot.dropped - dropped_seen
+        report.state = "stopped"
+        out.put(report)
+        for detector in detectors.values():
+            detector.close()
+
+
+def _analyse(
+    frame: Frame,
+    camera: CameraConfig,
+    gate: MotionGate,
+    detectors: dict[str, Any],
+    report: _Report,
+    send_results: bool,
+) -> None:
+    report.counts["sampled"] += 1
+    image, offset = crop_to_roi(frame.image, camera.roi)
+    if not gate.decide(image, frame.captured_at).analyse:
+        report.counts["gated"] += 1
+        return
+    for model_id, detector in detectors.items():
+        t0 = time.monotonic()
+        batch = detector.preprocess([image])
+        t1 = time.monotonic()
+        raw = detector.infer(batch)
+        t2 = time.monotonic()
+        found = shift_detections(detector.postprocess(raw, batch)[0], offset)
+        t3 = time.monotonic()
+        report.stages += [("preprocess", t1 - t0), ("inference", t2 - t1), ("postprocess", t3 - t2)]
+        if send_results:
+            report.results.append((frame, model_id, found))
+        else:
+            report.latencies_s.append(t3 - frame.captured_at)
+
+
+class TimesliceEngine:
+    """N worker processes, one per camera; same start/stop/metrics surface as SharedEngine."""
+
+    def __init__(
+        self,
+        fleet: FleetConfig,
+        sink: ResultSink | None = None,
+        cache_dir: Path = Path("camfleet-data/cache"),
+        metrics: FleetMetrics | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.fleet = fleet
+        self.sink = sink
+        self.metrics = metrics if metrics is not None else FleetMetrics()
+        self._cache_dir = cache_dir
+        self._threads = threads or fleet.runtime.threads or threads_per_worker(len(fleet.cameras))
+        self._ctx = mp.get_context("spawn")
+        self._out: mp.Queue[Any] = self._ctx.Queue(maxsize=10_000)
+        self._stop = self._ctx.Event()
+        self._workers: list[tuple[Any, MpEvent]] = []
+        self._collector = threading.Thread(target=self._collect, name="timeslice-collector",
+                                           daemon=True)
+        self._running = False
+        self.states: dict[str, str] = {}
+
+    def start(self) -> None:
+        runtime = self.fleet.runtime
+        for camera in self.fleet.cameras:
+            ready = self._ctx.Event()
+            models = {m: self.fleet.models[m].model_dump_json() for m in camera.models}
+            process = self._ctx.Process(
+                target=_worker_main,
+                name=f"timeslice-{camera.id}",
+                args=(camera.model_dump_json(), models, runtime.device_id,
+                      runtime.queue_per_camera, str(self._cache_dir), self._threads,
+                      self.sink is not None, self._out, ready, self._stop),
+                daemon=True,
+            )
+            process.start()
+            self._workers.append((process, ready))
+            self.metrics.add_camera(camera.id)
+        self._running = True
+        self._collector.start()
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        for process, ready in self._workers:
+            while not ready.wait(0.2):
+                if not process.is_alive() or time.monotonic() > deadline:
+                    self.stop(drain=False)
+                    raise CamfleetError(
+                        f"timeslice worker {process.name} did not start (exit code "
+                        f"{process.exitcode}); run with --debug for its log"
+                    )
+
+    def stop(self, drain: bool = True, timeout: float = 10.0) -> None:
+        """Signal the workers, wait for their last reports (join with timeout, then kill)."""
+        if not self._running:
+            return
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for process, _ in self._workers:
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                log.warning("timeslice worker %s did not stop in time; killing it", process.name)
+                process.kill()
+                process.join(1.0)
+        self._running = False
+        self._collector.join(timeout)
+        if self.sink is not None:
+            self.sink.close()
+
+    def __enter__(self) -> TimesliceEngine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reader_states(self) -> dict[str, str]:
+        return dict(self.states)
+
+    def _collect(self) -> None:
+        while self._running or not self._out.empty():
+            try:
+                report: _Report = self._out.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self._record(report)
+
+    def _record(self, report: _Report) -> None:
+        camera_id = report.camera_id
+        for outcome, n in report.counts.items():
+            if n:
+                self.metrics.count(camera_id, outcome, n)
+        for stage, seconds in report.stages:
+            self.metrics.stage(stage, seconds)
+        for _ in range(len(report.stages) // 3):
+            self.metrics.batch("timeslice", 1)
+        for seconds in report.latencies_s:
+            self.metrics.latency(camera_id, seconds)
+        for frame, model_id, detections in report.results:
+            if self.sink is not None:
+                try:
+                    self.sink.on_result(frame, model_id, detections)
+                except Exception:
+                    log.exception("camera %r: result sink failed", camera_id)
+            self.metrics.latency(camera_id, time.monotonic() - frame.captured_at)
+        self.states[camera_id] = report.state
+        self.metrics.camera_state(camera_id, report.state, report.error)
