@@ -99,7 +99,14 @@ class _RateLimitedWarning:
 
 
 class StoreWriter:
-    """Persists :class:`Event` and :class:`CountDelta` records; implements ``EventWriter``."""
+    """Persists :class:`Event` and :class:`CountDelta` records; implements ``EventWriter``.
+
+    Webhook deliveries are queued in the outbox for every rule in ``webhooks_by_rule``; a
+    :class:`WebhookDispatcher` thread (``dispatcher``, or a default one) delivers them unless
+    ``deliver_webhooks`` is False (another process delivers from the same outbox).
+    Retention runs every ``prune_interval_s`` when a ``retention`` policy is given.
+    ``stats.written_events`` counts event records (an open and its close are two).
+    """
 
     def __init__(
         self,
@@ -117,6 +124,7 @@ class StoreWriter:
         retry_cap_s: float = 10.0,
         upgrade: bool = True,
         dispatcher: WebhookDispatcher | None = None,
+        deliver_webhooks: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if batch_max < 1:
@@ -136,8 +144,8 @@ class StoreWriter:
         self._retry_cap_s = retry_cap_s
         self._upgrade = upgrade
         self._clock = clock
-        self._dispatcher = dispatcher
-        if self._dispatcher is None and self._webhooks:
+        self._dispatcher = dispatcher if deliver_webhooks else None
+        if self._dispatcher is None and self._webhooks and deliver_webhooks:
             self._dispatcher = WebhookDispatcher(db, clock, webhooks_by_rule=self._webhooks)
         self._fleet: FleetConfig | None = None
         self._in_hand: list[Event | CountDelta] = []

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from camfleet.events import Event
@@ -98,3 +99,19 @@ class TcpForwarder:
         finally:
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on loopback that answers 500 to the first ``fail_first`` POSTs."""
+
+    url: str
+    fail_first: int = 0
+    requests: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        with self.lock:
+            status = 500 if len(self.requests) < self.fail_first else 200
+            self.requests.append((headers, body, status))
+            return status
