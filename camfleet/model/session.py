@@ -7,6 +7,7 @@ not get the provider it asked for is an error here, not a log line.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,10 @@ def create_session(
     options.log_severity_level = 3  # errors only: CPU fallback for a few nodes is expected
     providers = _provider_chain(provider, device_id, cache_dir, shape_profile)
     try:
-        session = ort.InferenceSession(str(model_path), options, providers=providers)
+        with warnings.catch_warnings():
+            # ORT warns, then runs on CPU, when a listed provider cannot start; checked below.
+            warnings.simplefilter("ignore", UserWarning)
+            session = ort.InferenceSession(str(model_path), options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own pybind11 classes, not a common base
         first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         raise ModelError(
