@@ -22,6 +22,7 @@ import av.error
 from camfleet.errors import SourceError
 from camfleet.frames import Frame
 from camfleet.sources.base import Source, UInt8Image
+from camfleet.sources.pacing import Pacer
 from camfleet.sources.sampling import SamplingClock
 
 __all__ = ["NETWORK_SCHEMES", "PyAVSource", "redact_url"]
@@ -32,10 +33,8 @@ NETWORK_SCHEMES = frozenset(
 
 # A few corrupt packets are normal on a lossy link; this many in a row means the stream is junk.
 _MAX_CONSECUTIVE_BAD_PACKETS = 50
-# A paced file that falls this far behind its schedule re-anchors instead of bursting to catch up.
-_MAX_PACING_LAG_S = 1.0
-# FFmpeg's interrupt callback surfaces as a generic error; near the deadline, call it a timeout.
 _TIMEOUT_SLACK = 0.9
+_RTSP_PROBE_US = 1_000_000
 # libavformat 59 (FFmpeg 5) renamed RTSP's socket timeout from ``stimeout`` to ``timeout``.
 _RTSP_TIMEOUT_OPTION = "timeout" if av.library_versions["libavformat"][0] >= 59 else "stimeout"
 
@@ -58,6 +57,12 @@ def _scheme(url: str) -> str:
 def _why(exc: BaseException) -> str:
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return str(reason).strip().rstrip(".")
+
+
+def _timed_out(exc: BaseException, elapsed_s: float, timeout_s: float) -> bool:
+    # PyAV's timeout interrupts FFmpeg, which reports AVERROR_EXIT or, while probing, whatever
+    # the half-read input looked like; only the clock tells the second case apart.
+    return isinstance(exc, av.error.ExitError) or elapsed_s >= timeout_s * _TIMEOUT_SLACK
 
 
 class PyAVSource(Source):
@@ -87,7 +92,6 @@ class PyAVSource(Source):
         self.is_network = _scheme(self.url) in NETWORK_SCHEMES
         self._shown_url = redact_url(url)
         self._loop = loop and not self.is_network
-        self._realtime = realtime and not self.is_network
         self._open_timeout_s = open_timeout_s
         self._read_timeout_s = read_timeout_s
         self._decoder_threads = decoder_threads
@@ -96,7 +100,7 @@ class PyAVSource(Source):
         self._pass_offset_s = 0.0  # added to a looping file's times on each restart
         self._pass_first_s: float | None = None
         self._last_t: float | None = None
-        self._pace_origin: float | None = None
+        self._pacer = Pacer() if realtime and not self.is_network else None
         self._container: av.container.InputContainer | None = None
         self._open()
 
@@ -108,6 +112,9 @@ class PyAVSource(Source):
             return {
                 "rtsp_transport": "tcp",
                 _RTSP_TIMEOUT_OPTION: str(int(self._read_timeout_s * 1e6)),
+                # The SDP already carries the H.264 parameters; FFmpeg's default probing of the
+                # live stream adds about 2 s to every (re)connect.
+                "analyzeduration": str(_RTSP_PROBE_US),
             }
         if scheme in NETWORK_SCHEMES:
             return {"rw_timeout": str(int(self._read_timeout_s * 1e6))}
@@ -151,7 +158,7 @@ class PyAVSource(Source):
 
     def _open_failure(self, exc: BaseException, elapsed_s: float) -> str:
         head = f"camera '{self.camera_id}': cannot open {self._shown_url}"
-        if elapsed_s >= self._open_timeout_s * _TIMEOUT_SLACK:
+        if _timed_out(exc, elapsed_s, self._open_timeout_s):
             return (
                 f"{head}: no answer within {self._open_timeout_s:g} s; "
                 "check the URL or the camera's network"
@@ -206,7 +213,7 @@ class PyAVSource(Source):
         head = (
             f"camera '{self.camera_id}': lost {self._shown_url} after {self.frames_decoded} frames"
         )
-        if elapsed_s >= self._read_timeout_s * _TIMEOUT_SLACK:
+        if _timed_out(exc, elapsed_s, self._read_timeout_s):
             return (
                 f"{head}: no data for {self._read_timeout_s:g} s; "
                 "check the camera's network or raise read_timeout_s"
@@ -229,15 +236,6 @@ class PyAVSource(Source):
         if self._last_t is not None:
             self._pass_offset_s = self._last_t + 1.0 / self._native_fps
         self._open()
-
-    def _pace(self, t: float) -> None:
-        now = time.monotonic()
-        if self._pace_origin is None or now - (self._pace_origin + t) > _MAX_PACING_LAG_S:
-            self._pace_origin = now - t
-            return
-        wait = self._pace_origin + t - now
-        if wait > 0:
-            time.sleep(wait)
 
     def read(self) -> Frame | None:
         if self._container is None:
@@ -268,8 +266,8 @@ class PyAVSource(Source):
             self._last_t = t
             if not self._clock.due(t):
                 continue
-            if self._realtime:
-                self._pace(t)
+            if self._pacer is not None:
+                self._pacer.wait_until_due(t)
             return self._emit(cast(UInt8Image, frame.to_ndarray(format="bgr24")))
 
     # -- the rest ---------------------------------------------------------------------------
