@@ -52,7 +52,7 @@ def _open(location: StoreLocation) -> Database:
 
 
 def _stdout() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")
