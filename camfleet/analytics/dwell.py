@@ -101,8 +101,10 @@ class DwellRule(Rule):
             )
         table["state"][pos[reached]] = _OPEN
         for i in np.flatnonzero(table["state"][pos] == _OPEN):
-            track_id = int(ids[i])
-            event = self._open[track_id]
+            event = self._open[int(ids[i])]
+            if not (reached[i] or inside.confidence[i] > event.max_confidence):
+                event.seen(now)  # the common case: no new best frame, no slicing
+                continue
             event.observe(frame, inside[np.array([i])])
             if reached[i]:
                 event.opened = True

@@ -79,6 +79,11 @@ class OpenEvent:
         self._snapshot: bytes | None = None
         self._snapshot_stale = False
 
+    def seen(self, wall_time: float) -> None:
+        """Record one more frame in which the condition held, with no better detection."""
+        self.last_seen = max(self.last_seen, wall_time)
+        self.frames += 1
+
     def observe(self, frame: Frame, matched: Detections) -> None:
         """Record one frame in which the event's condition held, with the detections behind it."""
         self.last_seen = max(self.last_seen, frame.wall_time)
