@@ -7,6 +7,7 @@ The CLI renders it; :func:`plan_as_dict` is its ``--json`` form.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -149,12 +150,21 @@ def _cpu_compute(
     # A synthetic source skips decode in the bench, so decode is added here; clip and
     # reference sources decoded on the same cores during the capacity search already.
     decode_per_vcpu = None
-    if profile.source == "synthetic" and profile.decode is not None:
+    if profile.source.startswith("synthetic") and profile.decode is not None:
         decode_per_vcpu = profile.decode.cameras_per_core
     per_vcpu = combined_per_vcpu(infer_per_vcpu, decode_per_vcpu)
     cameras = int(per_vcpu * usable_vcpus(instance.vcpus) + 1e-9)
     note = f"{infer_per_vcpu:.2f} cameras/vCPU measured on {profile.cpu.cores} CPUs"
+    if instance.arch != _profile_arch(profile):
+        # A vCPU of another architecture is not the same unit of work: flag it.
+        note += f", scaled to {instance.arch} unmeasured"
+        return _Compute(cameras, "estimated", note, decode_included=True)
     return _Compute(cameras, "per-vcpu", note, decode_included=True)
+
+
+def _profile_arch(profile: BenchProfile) -> str:
+    arm = re.search(r"graviton|neoverse|arm|aarch64", profile.cpu.model, re.I)
+    return "arm64" if arm else "x86_64"
 
 
 def _limits(
@@ -308,13 +318,18 @@ def _notes(
             f"analysis rate {fps:g} fps differs from the bench's {profile.analyze_fps:g} fps: "
             f"compute capacity scaled by {profile.analyze_fps:g}/{fps:g} (inversely with fps)"
         )
-    if any(r.basis == "estimated" for r in rows):
-        used = sorted({r.gpu for r in rows if r.gpu} | {measured_gpu or ""} - {""})
+    if measured_gpu is not None and any(r.basis == "estimated" for r in rows):
+        used = sorted({r.gpu for r in rows if r.gpu} | {measured_gpu})
         factors = ", ".join(f"{g} {catalog.gpus[g].relative_throughput:g}" for g in used)
         notes.append(
             f"estimated rows scale the measured {measured_gpu} by the catalog's relative "
             f"inference throughput ({factors}; an estimate from published benchmarks, see the "
             "catalog's sources): bench on that GPU to measure it"
+        )
+    if measured_gpu is None and any(r.basis == "estimated" for r in rows):
+        notes.append(
+            f"estimated CPU rows use another CPU architecture than the bench's "
+            f"({_profile_arch(profile)}): per-vCPU speed differs; bench there to measure it"
         )
     if any(r.basis == "per-vcpu" for r in rows):
         notes.append(

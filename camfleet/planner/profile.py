@@ -26,16 +26,18 @@ than or equal to 0 (got -1)``.
     }
 
 ``capacity`` is per device of ``device.name`` (per GPU for GPU profiles; for CPU profiles the
-whole ``cpu.cores`` machine). ``decode.cameras_per_core`` is reference cameras decoded at their
+whole ``cpu.cores`` machine). ``NaN`` (what Python's json writes for a metric with no samples)
+reads as not measured. ``decode.cameras_per_core`` is reference cameras decoded at their
 full frame rate per CPU core; ``null`` when the bench did not measure it.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from camfleet.planner._files import load_document, validate_document
 
@@ -60,6 +62,16 @@ Positive = Annotated[float, Field(gt=0.0)]
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nan_means_not_measured(cls, data: Any) -> Any:
+        # Python's json writes float("nan") as NaN; a metric without samples is "not measured".
+        if isinstance(data, dict):
+            return {
+                k: None if isinstance(v, float) and math.isnan(v) else v for k, v in data.items()
+            }
+        return data
+
 
 class DeviceInfo(_Lenient):
     """The accelerator (or CPU) the capacity was measured on."""
@@ -83,7 +95,7 @@ class CameraSpec(_Lenient):
 
     width: Annotated[int, Field(gt=0)]
     height: Annotated[int, Field(gt=0)]
-    fps: Positive
+    fps: Positive | None = None
 
 
 class DecodeCost(_Lenient):
