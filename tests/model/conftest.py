@@ -36,6 +36,15 @@ def fall_dynamic(cache_dir: Path) -> Iterator[Detector]:
 
 
 @pytest.fixture(scope="session")
+def fall_small(cache_dir: Path) -> Iterator[Detector]:
+    """The bundled model at imgsz 320: a quarter of the compute, for behaviour tests."""
+    with Detector.load(
+        BUNDLED_MODEL, threads=TEST_THREADS, cache_dir=cache_dir, imgsz=320, max_batch=2
+    ) as detector:
+        yield detector
+
+
+@pytest.fixture(scope="session")
 def fall_static(cache_dir: Path) -> Iterator[Detector]:
     path = shared_model("fall-yolov8s-static.onnx")
     with Detector.load(path, threads=TEST_THREADS, cache_dir=cache_dir) as detector:
