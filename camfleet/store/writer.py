@@ -63,8 +63,8 @@ __all__ = ["StoreWriter", "WriterStats"]
 log = logging.getLogger(__name__)
 
 _TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError, StoreError)
-# A batch the database keeps rejecting for another reason (bad data) is dropped after this
-# many tries, so one poisoned record cannot stall the store.
+# A batch the database keeps rejecting for another reason (bad data) is split after this many
+# tries, so one poisoned record cannot stall the store.
 _MAX_TRIES_NON_TRANSIENT = 3
 _LOG_EVERY_S = 10.0
 
@@ -81,6 +81,17 @@ class WriterStats:
     last_error: str | None
     outbox_evicted: int
     snapshot_errors: int
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _describe(item: Event | CountDelta) -> str:
+    if isinstance(item, Event):
+        return f"event {item.event_id!r} of rule {item.rule_id!r}"
+    return f"count of {item.class_name!r} in {item.region!r} on camera {item.camera_id!r}"
 
 
 class _RateLimitedWarning:
@@ -279,13 +290,16 @@ class StoreWriter:
             try:
                 action()
                 return True
-            except (SQLAlchemyError, StoreError) as exc:
+            except Exception as exc:  # the writer thread must outlive any one bad batch
                 tries += 1
                 self._retries += 1
-                self._last_error = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                self._last_error = _one_line(exc)
                 if not isinstance(exc, _TRANSIENT) and tries >= _MAX_TRIES_NON_TRANSIENT:
-                    self._discard_in_hand(exc)
-                    return True
+                    self._salvage_in_hand(exc)
+                    tries = 0
+                    if not self._in_hand:
+                        return True
+                    continue
                 delay = min(self._retry_base_s * 2 ** min(tries - 1, 30), self._retry_cap_s)
                 self._warn_retry(
                     "store %s unavailable (%s); %d records buffered, retrying in %.1f s",
@@ -297,16 +311,50 @@ class StoreWriter:
                 self._stop_now.wait(delay)
         return False
 
-    def _discard_in_hand(self, exc: BaseException) -> None:
-        self._count_lost(len(self._in_hand))
-        log.error(
-            "store %s rejected a batch of %d records %d times, dropping it: %s",
-            self._db.display_url,
-            len(self._in_hand),
-            _MAX_TRIES_NON_TRANSIENT,
-            exc,
-        )
-        self._in_hand = []
+    def _salvage_in_hand(self, batch_error: Exception) -> None:
+        """A batch the database keeps rejecting for a reason other than being unreachable:
+        write its records one by one and drop only those rejected on their own. If the
+        database becomes unreachable meanwhile, the rest stays in hand for normal retries."""
+        batch, self._in_hand = self._in_hand, []
+        rejected = 0
+        if self._fleet is not None:
+            try:
+                self._write_in_hand()
+            except _TRANSIENT:
+                self._in_hand = batch
+                return
+            except Exception as exc:
+                log.error(
+                    "store %s rejected the cameras/models of the fleet config: %s",
+                    self._db.display_url,
+                    _one_line(exc),
+                )
+                self._fleet = None
+        for index, item in enumerate(batch):
+            self._in_hand = [item]
+            try:
+                self._write_in_hand()
+            except _TRANSIENT:
+                self._in_hand = batch[index:]
+                break
+            except Exception as exc:
+                rejected += 1
+                self._in_hand = []
+                log.error(
+                    "store %s rejected %s, dropping it: %s",
+                    self._db.display_url,
+                    _describe(item),
+                    _one_line(exc),
+                )
+        if rejected:
+            self._count_lost(rejected)
+            log.error(
+                "store %s: dropped %d of a batch of %d records after: %s",
+                self._db.display_url,
+                rejected,
+                len(batch),
+                _one_line(batch_error),
+            )
 
     def _write_in_hand(self) -> None:
         events = [item for item in self._in_hand if isinstance(item, Event)]

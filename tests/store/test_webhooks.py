@@ -179,3 +179,19 @@ def test_outbox_is_bounded(db: Database, receiver: Receiver, tmp_path: Path) -> 
     assert [row.state for row in rows] == ["dead", "dead", "dead", "pending", "pending"]
     assert all("evicted" in (row.last_error or "") for row in rows[:3])
     assert writer.stats.outbox_evicted == 3
+
+
+def test_two_dispatchers_never_claim_the_same_delivery(
+    db: Database, receiver: Receiver, tmp_path: Path
+) -> None:
+    hooks = _hooks(receiver)
+    _queue(db, tmp_path, hooks, *[make_event(f"e{i}") for i in range(6)])
+    clock = FakeClock(T0)
+    first, second = (
+        WebhookDispatcher(db, clock, webhooks_by_rule=hooks, claim_batch=4) for _ in range(2)
+    )
+    a = {row.id for row in first._claim(clock())}
+    b = {row.id for row in second._claim(clock())}
+    first.close()
+    second.close()
+    assert len(a) == 4 and len(b) == 2 and not a & b

@@ -234,3 +234,17 @@ def test_postgres_down_at_start_then_up(
     assert _count_of(direct, EventRow) == 50
     assert _count_of(direct, CountRow) == 1
     assert writer.stats.dropped == 0
+
+
+def test_a_poisoned_record_costs_only_itself(
+    db: Database, writers: Callable[..., StoreWriter], caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = writers(db, retry_base_s=0.01)
+    writer.put_event(make_event("good-1"))
+    writer.put_event(make_event("bad", started_at=float("inf")))
+    writer.put_event(make_event("good-2"))
+    writer.start()
+    writer.close()
+    assert [e.event_id for e in _events(db)] == ["good-1", "good-2"]
+    assert writer.stats.dropped == 1
+    assert "rejected event 'bad'" in caplog.text
