@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
         for index, picture in enumerate(container.decode(video=0)):
             if index % SAMPLE_EVERY:
                 continue
-            image = picture.to_ndarray(format="bgr24")
+            image = np.asarray(picture.to_ndarray(format="bgr24"), dtype=np.uint8)
             frame = Frame("bikes", index, index / 25, image, wall_time=T0 + index / 25)
             results.append((frame, det.detect([image])[0]))
         return results, dict(det.info.names)
