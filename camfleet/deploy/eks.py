@@ -84,60 +84,75 @@ class Rendered:
     notes: list[str] = field(default_factory=list)
 
 
-def _gpu_instance(
-    options: EksOptions, catalog: Catalog, profile: BenchProfile | None
-) -> tuple[str, int]:
-    """The GPU node instance type and its GPU count."""
-    if options.instance_type:
-        known = catalog.instance(options.instance_type)
-        if known is None:
-            if options.gpus_per_node is None:
-                raise PlanError(
-                    f"--instance-type {options.instance_type} is not in the price catalog; "
-                    "also pass --gpus-per-node"
-                )
-            return options.instance_type, options.gpus_per_node
-        if known.gpu_count == 0:
-            raise PlanError(f"--instance-type {known.name} has no GPU; pick a g4dn/g5/g6 type")
-        if options.gpus_per_node not in (None, known.gpu_count):
+def _gpus_per_node(options: EksOptions, catalog: Catalog) -> int:
+    """GPUs per node: from --instance-type when the catalog knows it, else the option."""
+    if not options.instance_type:
+        return options.gpus_per_node or 1
+    known = catalog.instance(options.instance_type)
+    if known is None:
+        if options.gpus_per_node is None:
             raise PlanError(
-                f"--gpus-per-node {options.gpus_per_node} disagrees with {known.name}, which "
-                f"has {known.gpu_count} GPU(s); drop one of the two"
+                f"--instance-type {options.instance_type} is not in the price catalog; "
+                "also pass --gpus-per-node"
             )
-        return known.name, known.gpu_count
-    gpus = options.gpus_per_node or 1
-    wanted = None
-    if profile is not None and profile.device.kind == "gpu":
-        wanted = gpu_model_of(profile.device.name, list(catalog.gpus))
-    candidates = [i for i in catalog.instances if i.gpu == (wanted or "T4") and i.gpu_count == gpus]
-    if not candidates:
+        return options.gpus_per_node
+    if known.gpu_count == 0:
+        raise PlanError(f"--instance-type {known.name} has no GPU; pick a g4dn/g5/g6 type")
+    if options.gpus_per_node not in (None, known.gpu_count):
         raise PlanError(
-            f"no {wanted or 'T4'} instance with {gpus} GPU(s) in the price catalog; "
-            "pass --instance-type"
+            f"--gpus-per-node {options.gpus_per_node} disagrees with {known.name}, which "
+            f"has {known.gpu_count} GPU(s); drop one of the two"
         )
-    cheapest = min(candidates, key=lambda i: (i.on_demand_usd_per_hour, i.name))
-    return cheapest.name, gpus
+    return known.gpu_count
 
 
 def _quantity_cores(value: str) -> float:
     return int(value.removesuffix("m")) / 1000 if value.endswith("m") else float(value)
 
 
-def _check_fits(sizing: Sizing, instance: InstanceType | None) -> None:
-    """Every pod a node must hold fits in its CPU and memory."""
-    if instance is None:
-        return
-    pods = sizing.gpus_per_node * (sizing.time_slices or 1)
-    pods = min(pods, sizing.replicas)
+def _misfit(sizing: Sizing, instance: InstanceType) -> str | None:
+    """Why the pods one node must hold do not fit ``instance``, or ``None`` when they fit."""
+    pods = min(sizing.gpus_per_node * (sizing.time_slices or 1), sizing.replicas)
     cores = pods * _quantity_cores(sizing.cpu_request)
     memory_gib = pods * int(sizing.memory_request.removesuffix("Mi")) / 1024
     free_memory = instance.memory_gib - SYSTEM_RESERVED_MEMORY_GIB
-    if cores > usable_vcpus(instance.vcpus) or memory_gib > free_memory:
+    if cores <= usable_vcpus(instance.vcpus) and memory_gib <= free_memory:
+        return None
+    return (
+        f"{pods} worker pod(s) per {instance.name} need {cores:g} vCPU and {memory_gib:.1f} GiB, "
+        f"more than its {instance.vcpus} vCPU / {instance.memory_gib:g} GiB"
+    )
+
+
+def _gpu_instance(
+    options: EksOptions, catalog: Catalog, sizing: Sizing, profile: BenchProfile | None
+) -> str:
+    """The GPU node type: the one asked for, or the cheapest of the profile's GPU that fits."""
+    if options.instance_type:
+        known = catalog.instance(options.instance_type)
+        problem = _misfit(sizing, known) if known else None
+        if problem:
+            raise PlanError(f"{problem}; pick a larger --instance-type or fewer --time-slices")
+        return options.instance_type
+    wanted = None
+    if profile is not None and profile.device.kind == "gpu":
+        wanted = gpu_model_of(profile.device.name, list(catalog.gpus))
+    gpu = wanted or "T4"
+    candidates = sorted(
+        (i for i in catalog.instances if i.gpu == gpu and i.gpu_count == sizing.gpus_per_node),
+        key=lambda i: (i.on_demand_usd_per_hour, i.name),
+    )
+    if not candidates:
         raise PlanError(
-            f"{pods} worker pod(s) per {instance.name} need {cores:g} vCPU and "
-            f"{memory_gib:.1f} GiB, more than its {instance.vcpus} vCPU / "
-            f"{instance.memory_gib:g} GiB; pick a larger --instance-type or fewer --time-slices"
+            f"no {gpu} instance with {sizing.gpus_per_node} GPU(s) in the price catalog; "
+            "pass --instance-type"
         )
+    for instance in candidates:
+        if _misfit(sizing, instance) is None:
+            return instance.name
+    raise PlanError(
+        f"{_misfit(sizing, candidates[-1])}; use more --replicas or fewer --time-slices"
+    )
 
 
 def _fleet_yaml(fleet: FleetConfig, mode: Mode) -> str:
@@ -169,7 +184,7 @@ def render_eks(
 ) -> Rendered:
     """Render every manifest for ``fleet``; pure and deterministic."""
     catalog = catalog or load_catalog()
-    instance_type, gpus_per_node = _gpu_instance(options, catalog, profile)
+    gpus_per_node = _gpus_per_node(options, catalog)
     fps = max(camera.analyze_fps for camera in fleet.cameras)
     sizing = size_workers(
         cameras=len(fleet.cameras),
@@ -185,7 +200,7 @@ def render_eks(
             f"--replicas {sizing.replicas} exceeds the fleet's {len(fleet.cameras)} cameras; "
             "some workers would have no camera"
         )
-    _check_fits(sizing, catalog.instance(instance_type))
+    instance_type = _gpu_instance(options, catalog, sizing, profile)
     names = Names(namespace=options.namespace, image=options.image)
     fleet_yaml = _fleet_yaml(fleet, options.mode)
     with_db = options.database == "statefulset"

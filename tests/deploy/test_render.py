@@ -1,0 +1,277 @@
+"""EKS rendering: golden files, offline schema validation, and cross-object consistency."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from camfleet.config import FleetConfig, parse_fleet
+from camfleet.deploy.eks import KUBERNETES_VERSION, EksOptions, Rendered, render_eks
+from camfleet.deploy.validation import CUSTOM_KINDS, validate_objects
+from camfleet.errors import PlanError
+from camfleet.planner.profile import BenchProfile
+
+from .conftest import GOLDEN, GOLDEN_CASES, REGENERATE
+
+Case = tuple[str, Rendered]
+
+
+def _all(rendered: Rendered) -> list[dict[str, Any]]:
+    return [obj for docs in rendered.objects.values() for obj in docs]
+
+
+def _kind(rendered: Rendered, kind: str, component: str | None = None) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in _all(rendered)
+        if o.get("kind") == kind
+        and (
+            component is None
+            or o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component
+        )
+    ]
+
+
+def test_golden_files(rendered_case: Case) -> None:
+    name, rendered = rendered_case
+    root = GOLDEN / name
+    if REGENERATE:
+        for old in root.rglob("*.yaml"):
+            old.unlink()
+        for relative, text in rendered.files.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text)
+    expected = {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.yaml"))}
+    assert sorted(rendered.files) == sorted(expected), "set CAMFLEET_REGEN_GOLDEN=1 to update"
+    for relative, text in rendered.files.items():
+        assert text == expected[relative], f"{name}/{relative} differs from the golden file"
+
+
+def test_rendering_is_deterministic(
+    fleet: FleetConfig, profile: BenchProfile, rendered_case: Case
+) -> None:
+    name, rendered = rendered_case
+    options, with_profile = GOLDEN_CASES[name]
+    again = render_eks(fleet, options, profile=profile if with_profile else None)
+    assert again.files == rendered.files
+
+
+@pytest.mark.parametrize("version", [KUBERNETES_VERSION, "1.32"])
+def test_core_objects_validate_strictly_offline(rendered_case: Case, version: str) -> None:
+    _, rendered = rendered_case
+    core = [o for o in _all(rendered) if o["kind"] not in CUSTOM_KINDS]
+    kinds = {o["kind"] for o in core}
+    assert {
+        "StatefulSet",
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "Namespace",
+    } <= kinds
+    assert validate_objects(core, version) == []
+
+
+def test_validation_can_fail(rendered_case: Case) -> None:
+    _, rendered = rendered_case
+    worker = copy.deepcopy(_kind(rendered, "StatefulSet", "worker")[0])
+    worker["spec"]["template"]["spec"]["containers"][0]["gpu"] = 1  # unknown field
+    worker["spec"]["replicas"] = "two"
+    problems = validate_objects([worker], KUBERNETES_VERSION)
+    assert len(problems) == 1 and "StatefulSet/camfleet-worker" in problems[0]
+
+
+def test_workers_request_gpus_and_derive_their_shard(rendered_case: Case) -> None:
+    name, rendered = rendered_case
+    worker = _kind(rendered, "StatefulSet", "worker")[0]
+    pod = worker["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["command"][:3] == ["camfleet", "run", "/etc/camfleet/fleet.yaml"]
+    assert container["command"][3:] == [
+        "--shard-index",
+        "$(SHARD_INDEX)",
+        "--shard-count",
+        "$(SHARD_COUNT)",
+        "--metrics-port",
+        "9400",
+    ]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["SHARD_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == (
+        "metadata.labels['apps.kubernetes.io/pod-index']"
+    )
+    assert env["SHARD_COUNT"]["value"] == str(worker["spec"]["replicas"])
+    assert env["CAMFLEET_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "camfleet-database",
+        "key": "url",
+    }
+    assert {p for p in ("livenessProbe", "readinessProbe", "startupProbe") if p in container} == {
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+    }
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert pod["terminationGracePeriodSeconds"] > 0
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
+        "tolerations"
+    ]
+    assert pod["nodeSelector"] == {"camfleet.io/node-role": "gpu"}
+    expected_replicas = {"shared": 1, "timeslice": 6}[name]
+    assert worker["spec"]["replicas"] == expected_replicas
+
+
+def test_selectors_match_their_pods(rendered_case: Case) -> None:
+    _, rendered = rendered_case
+    pods = [
+        o["spec"]["template"]["metadata"]["labels"]
+        for o in _all(rendered)
+        if o["kind"] in ("StatefulSet", "Deployment")
+    ]
+
+    def matches(selector: dict[str, str]) -> bool:
+        return any(selector.items() <= labels.items() for labels in pods)
+
+    for obj in _all(rendered):
+        if obj["kind"] == "Service":
+            assert matches(obj["spec"]["selector"]), obj["metadata"]["name"]
+        if obj["kind"] in ("StatefulSet", "Deployment", "PodDisruptionBudget"):
+            assert matches(obj["spec"]["selector"]["matchLabels"]), obj["metadata"]["name"]
+    hpa = _kind(rendered, "HorizontalPodAutoscaler")[0]
+    deployments = {d["metadata"]["name"] for d in _kind(rendered, "Deployment")}
+    assert hpa["spec"]["scaleTargetRef"]["name"] in deployments
+    monitor = _kind(rendered, "ServiceMonitor")[0]
+    monitored = [
+        s
+        for s in _kind(rendered, "Service")
+        if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+    ]
+    ports = {p["name"] for s in monitored for p in s["spec"]["ports"]}
+    assert {e["port"] for e in monitor["spec"]["endpoints"]} == ports == {"metrics", "http"}
+
+
+def test_fleet_config_map_loads_and_carries_no_credentials(rendered_case: Case) -> None:
+    name, rendered = rendered_case
+    config_map = next(
+        o for o in _kind(rendered, "ConfigMap") if o["metadata"]["name"] == "camfleet-fleet"
+    )
+    text = config_map["data"]["fleet.yaml"]
+    fleet = parse_fleet(yaml.safe_load(text))
+    assert fleet.runtime.mode == name
+    assert fleet.store.database_url is None and "not-for-the-configmap" not in text
+    assert fleet.store.retention_days == 14
+    assert len(fleet.cameras) == 6
+
+
+def test_time_slicing_config_follows_the_device_plugin_format(rendered_case: Case) -> None:
+    name, rendered = rendered_case
+    path = "cluster/nvidia-device-plugin/time-slicing-config.yaml"
+    if name == "shared":
+        assert path not in rendered.files
+        return
+    config_map = next(o for o in rendered.objects[path] if o["kind"] == "ConfigMap")
+    values = yaml.safe_load(rendered.files["cluster/nvidia-device-plugin/values.yaml"])
+    assert values["config"]["name"] == config_map["metadata"]["name"]
+    config = yaml.safe_load(config_map["data"][values["config"]["default"]])
+    assert config["version"] == "v1"
+    assert config["sharing"]["timeSlicing"]["resources"] == [
+        {"name": "nvidia.com/gpu", "replicas": 4}
+    ]
+
+
+def test_eksctl_cluster_config_structure(rendered_case: Case) -> None:
+    name, rendered = rendered_case
+    cluster = _kind(rendered, "ClusterConfig")[0]
+    assert cluster["apiVersion"] == "eksctl.io/v1alpha5"
+    assert cluster["metadata"] == {
+        "name": "camfleet",
+        "region": "us-east-1",
+        "version": KUBERNETES_VERSION,
+    }
+    groups = {g["name"]: g for g in cluster["managedNodeGroups"]}
+    gpu = groups["gpu"]
+    assert gpu["instanceType"] == "g4dn.xlarge"
+    assert gpu["labels"]["camfleet.io/node-role"] == "gpu"
+    assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
+    assert gpu["minSize"] <= gpu["desiredCapacity"] <= gpu["maxSize"]
+    assert gpu["desiredCapacity"] == rendered.sizing.nodes == {"shared": 1, "timeslice": 2}[name]
+    assert any(a["name"] == "aws-ebs-csi-driver" for a in cluster.get("addons", [])) == (
+        "manifests/20-database.yaml" in rendered.files
+    )
+
+
+def test_profile_sizes_the_workers(fleet: FleetConfig, profile: BenchProfile) -> None:
+    rendered = render_eks(fleet, EksOptions(mode="shared"), profile=profile)
+    # 6 cameras fit one T4 (90 at 2 fps); requests: 0.5 core + 6/35 cores of decode.
+    assert (rendered.sizing.replicas, rendered.sizing.cpu_request) == (1, "700m")
+    assert rendered.sizing.memory_request == "1856Mi"  # (1400 + 6 x 6) x 1.25, up to 64 Mi
+
+
+def test_external_database_renders_no_postgres(fleet: FleetConfig) -> None:
+    rendered = render_eks(fleet, EksOptions(database="external"))
+    assert "manifests/20-database.yaml" not in rendered.files
+    assert not _kind(rendered, "StatefulSet", "database")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (EksOptions(replicas=7), "exceeds the fleet's 6 cameras"),
+        (EksOptions(instance_type="g4dn.12xlarge", gpus_per_node=2), "disagrees with"),
+        (EksOptions(instance_type="c7i.xlarge"), "has no GPU"),
+        (EksOptions(instance_type="p9.huge"), "also pass --gpus-per-node"),
+        (EksOptions(gpus_per_node=3), "no T4 instance with 3 GPU"),
+        (
+            EksOptions(
+                mode="timeslice", time_slices=6, gpus_per_node=4, instance_type="g4dn.12xlarge"
+            ),
+            None,
+        ),
+    ],
+)
+def test_render_options_that_cannot_work(
+    fleet: FleetConfig, options: EksOptions, message: str | None
+) -> None:
+    if message is None:
+        assert render_eks(fleet, options).sizing.nodes == 1
+        return
+    with pytest.raises(PlanError, match=message):
+        render_eks(fleet, options)
+
+
+def test_node_type_is_the_cheapest_that_holds_its_pods(fleet: FleetConfig) -> None:
+    # Default time-sliced pods request 500m and 1 GiB: 6 fit a g4dn.xlarge (3.5 usable
+    # vCPU, 14.5 GiB), 12 need a g4dn.2xlarge.
+    rendered = render_eks(fleet, EksOptions(mode="timeslice", time_slices=6))
+    assert (rendered.instance_type, rendered.sizing.nodes) == ("g4dn.xlarge", 1)
+    many = FleetConfig.model_validate(
+        {"cameras": [{"id": f"c{i}", "source": "synthetic:1280x720@15"} for i in range(12)]}
+    )
+    assert render_eks(many, EksOptions(mode="timeslice", time_slices=12)).instance_type == (
+        "g4dn.2xlarge"
+    )
+    with pytest.raises(PlanError, match="more than its 4 vCPU"):
+        render_eks(many, EksOptions(mode="timeslice", time_slices=12, instance_type="g4dn.xlarge"))
+
+
+def test_golden_directory_is_committed() -> None:
+    for name in GOLDEN_CASES:
+        assert (GOLDEN / name / "manifests" / "40-workers.yaml").is_file()
+
+
+def test_write_round_trip(tmp_path: Path, rendered_case: Case) -> None:
+    from camfleet.deploy.yamlio import write_files
+
+    _, rendered = rendered_case
+    written = write_files(rendered.files, tmp_path)
+    assert len(written) == len(rendered.files)
+    for path in written:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        relative = str(path.relative_to(tmp_path))
+        if relative in rendered.objects:
+            assert docs == rendered.objects[relative]
