@@ -18,7 +18,7 @@ from rich.table import Table
 from camfleet.errors import SourceError
 from camfleet.model import Detector, ModelInfo, available_providers, inspect_model
 from camfleet.model.session import PROVIDERS
-from camfleet.model.stage_timing import StageTimings, time_stages
+from camfleet.model.stage_timing import StageStats, StageTimings, time_stages
 from camfleet.paths import BUNDLED_CLIPS
 
 __all__ = ["model_app", "register"]
@@ -125,25 +125,30 @@ def _yes_no(value: bool, no: str) -> str:
 
 
 def _bench_table(path: Path, provider: str, results: list[StageTimings]) -> Table:
+    """Stages as rows, one p50/p99 column pair per batch size: narrow enough for 80 columns."""
     first = results[0]
+    frame_h, frame_w = first.frame_shape
     table = Table(
-        title=(
-            f"{path.name} on {provider}: {first.frame_shape[1]}x{first.frame_shape[0]} frame, "
-            f"ms per image (p50 / p99)"
-        ),
+        title=f"{path.name} on {provider}, {frame_w}x{frame_h} frame: ms per image",
         title_justify="left",
     )
-    for column in ("batch", "canvas", "preprocess", "inference", "postprocess", "pre+post"):
-        table.add_column(column, justify="right")
-    table.add_column("img/s", justify="right")
+    table.add_column("stage")
     for r in results:
-        stages = (r.preprocess, r.inference, r.postprocess, r.pre_post)
-        table.add_row(
-            str(r.batch),
-            f"{r.canvas_shape[0]}x{r.canvas_shape[1]}",
-            *(f"{s.p50_ms:.2f} / {s.p99_ms:.2f}" for s in stages),
-            f"{r.images_per_s:.1f}",
-        )
+        table.add_column(f"b{r.batch} p50", justify="right")
+        table.add_column(f"b{r.batch} p99", justify="right")
+    stages = {
+        "preprocess": "preprocess",
+        "inference": "inference",
+        "postprocess": "postprocess",
+        "pre+post": "pre_post",
+        "total": "total",
+    }
+    for label, field in stages.items():
+        per_batch: list[StageStats] = [getattr(r, field) for r in results]
+        table.add_row(label, *[f"{v:.2f}" for s in per_batch for v in (s.p50_ms, s.p99_ms)])
+    table.add_row("img/s", *[c for r in results for c in (f"{r.images_per_s:.1f}", "")])
+    canvases = [c for r in results for c in (f"{r.canvas_shape[0]}x{r.canvas_shape[1]}", "")]
+    table.add_row("canvas", *canvases)
     return table
 
 

@@ -106,7 +106,8 @@ def test_bench_table(app: typer.Typer, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 0, result.output
-    assert "ms per image" in result.output and "192x320" in result.output
+    assert "b1 p50" in result.output and "192x320" in result.output
+    assert "inference" in result.output and "img/s" in result.output
 
 
 def test_bench_rejects_bad_batch_list(app: typer.Typer) -> None:
