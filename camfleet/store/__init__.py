@@ -16,7 +16,7 @@ from camfleet.store.location import (
 from camfleet.store.queries import CountTotal, StoredEvent, count_totals, list_events, parse_when
 from camfleet.store.retention import PruneReport, RetentionPolicy, prune
 from camfleet.store.webhooks import Backoff, DispatcherStats, WebhookDispatcher, sign
-from camfleet.store.writer import StoreWriter, WriterStats
+from camfleet.store.writer import StoreWriter, WriterStats, open_writer
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -36,6 +36,7 @@ __all__ = [
     "list_events",
     "mask_url",
     "open_database",
+    "open_writer",
     "parse_when",
     "prune",
     "resolve_location",

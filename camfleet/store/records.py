@@ -37,8 +37,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-safe copy of ``mapping`` (NumPy values converted, anything else as text)."""
+    if all(type(key) is str and type(value) in _PLAIN_TYPES for key, value in mapping.items()):
+        return dict(mapping)  # the common case, without a JSON round trip
     result: dict[str, Any] = json.loads(json.dumps(dict(mapping), default=_plain))
     return result
 

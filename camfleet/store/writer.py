@@ -34,11 +34,12 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from camfleet.config import FleetConfig, WebhookConfig
+from camfleet.config import FleetConfig, StoreConfig, WebhookConfig
 from camfleet.errors import StoreError
 from camfleet.events import CountDelta, Event
 from camfleet.store.buffer import DropOldestBuffer
-from camfleet.store.database import Database
+from camfleet.store.database import Database, open_database
+from camfleet.store.location import StoreLocation
 from camfleet.store.records import (
     MergedEvent,
     event_row,
@@ -58,7 +59,7 @@ from camfleet.store.upserts import (
 )
 from camfleet.store.webhooks import WebhookDispatcher
 
-__all__ = ["StoreWriter", "WriterStats"]
+__all__ = ["StoreWriter", "WriterStats", "open_writer"]
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,8 @@ class StoreWriter:
         Records still unwritten after ``timeout`` (database down) are counted as dropped and
         logged.
         """
+        if self._closing.is_set():
+            return
         self._closing.set()
         self._buffer.close()
         if self._thread is not None:
@@ -439,3 +442,21 @@ class StoreWriter:
             log.warning(
                 "retention pass on %s failed: %s; retrying later", self._db.display_url, exc
             )
+
+
+def open_writer(
+    location: StoreLocation,
+    store: StoreConfig,
+    webhooks_by_rule: Mapping[str, Sequence[WebhookConfig]],
+) -> StoreWriter:
+    """A writer for a fleet's store section (not yet started): buffer size and retention from
+    ``store``, snapshots under the location's data directory. The database is contacted on the
+    writer thread, so an unreachable one buffers instead of failing here."""
+    db = open_database(location.url, location.data_dir, connect=False)
+    return StoreWriter(
+        db,
+        location.snapshots_dir,
+        webhooks_by_rule,
+        buffer_size=store.buffer_size,
+        retention=RetentionPolicy.from_config(store),
+    )

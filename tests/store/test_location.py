@@ -9,6 +9,9 @@ import pytest
 import camfleet.store
 from camfleet.config import StoreConfig
 from camfleet.store.location import DATABASE_URL_ENV, resolve_location
+from camfleet.store.writer import open_writer
+
+from .helpers import make_event
 
 YAML = StoreConfig(database_url="postgresql://yaml/db", data_dir="/srv/cam")
 ENV = {DATABASE_URL_ENV: "postgresql://env/db"}
@@ -42,8 +45,18 @@ def test_public_api_is_pinned() -> None:
         "DATABASE_URL_ENV", "Backoff", "CountTotal", "Database", "DispatcherStats",
         "PruneReport", "RetentionPolicy", "StoreLocation", "StoreWriter", "StoredEvent",
         "WebhookDispatcher", "WriterStats", "count_totals", "default_database_url",
-        "list_events", "mask_url", "open_database", "parse_when", "prune", "resolve_location",
-        "sign", "snapshots_dir",
+        "list_events", "mask_url", "open_database", "open_writer", "parse_when", "prune",
+        "resolve_location", "sign", "snapshots_dir",
     }  # fmt: skip
     for name in camfleet.store.__all__:
         assert hasattr(camfleet.store, name)
+
+
+def test_open_writer_follows_the_store_section(tmp_path: Path) -> None:
+    location = resolve_location(None, tmp_path, None, {})
+    writer = open_writer(location, StoreConfig(buffer_size=50, retention_days=7), {})
+    writer.start()
+    writer.put_event(make_event())
+    writer.close()
+    assert writer.stats.written_events == 1
+    assert (tmp_path / "camfleet.db").exists()

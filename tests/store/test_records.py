@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from camfleet.events import CountDelta
 from camfleet.store.buffer import DropOldestBuffer
-from camfleet.store.records import merge_events, sum_counts
+from camfleet.store.records import jsonable, merge_events, sum_counts
 from camfleet.store.snapshots import snapshot_path
 
 from .helpers import T0, make_event
@@ -72,3 +73,10 @@ def test_snapshot_paths_are_safe_and_distinct() -> None:
     assert a.parent == root / "cam-1" / "2025-11-24"
     assert a != b and b.name == "cam-1_fall_7.jpg"
     assert ".." not in snapshot_path(root, "..", T0, "../../etc/passwd").parts
+
+
+def test_attributes_become_plain_json() -> None:
+    assert jsonable({"frames": 3, "zone": "b"}) == {"frames": 3, "zone": "b"}
+    converted = jsonable({"conf": np.float32(0.5), "box": np.arange(2), "when": Path("x")})
+    assert converted == {"conf": 0.5, "box": [0, 1], "when": "x"}
+    assert type(converted["conf"]) is float
