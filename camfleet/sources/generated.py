@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
+from camfleet.errors import SourceError
 from camfleet.frames import Frame
 from camfleet.sources.base import Source, UInt8Image
 from camfleet.sources.pacing import Pacer
@@ -45,6 +46,10 @@ class GeneratedSource(Source):
         return self._index
 
     def read(self) -> Frame | None:
+        if self._closed:
+            raise SourceError(
+                f"camera '{self.camera_id}': source read after close(); open the source again"
+            )
         while not self._clock.due(self._index / self._fps):
             self._index += 1
         index = self._index

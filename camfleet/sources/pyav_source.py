@@ -121,7 +121,7 @@ class PyAVSource(Source):
         return {}
 
     def _open(self) -> None:
-        if not self.is_network and not Path(self.url).is_file():
+        if not self.is_network and not Path(self.url).exists():
             raise SourceError(
                 f"camera '{self.camera_id}': cannot open {self._shown_url}: no such file; "
                 "check the path"
@@ -152,7 +152,7 @@ class PyAVSource(Source):
         self._pass_first_s = None
         self._pass_decoded = 0
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        self._native_fps = float(rate) if rate else 25.0
+        self._native_fps = float(rate) if rate else 25.0  # FFmpeg's own guess when unknown
         self._width = int(stream.codec_context.width)
         self._height = int(stream.codec_context.height)
 
@@ -248,8 +248,9 @@ class PyAVSource(Source):
             if frame is None:
                 if self.is_network:
                     raise SourceError(
-                        f"camera '{self.camera_id}': {self._shown_url} ended the stream after "
-                        f"{self.frames_decoded} frames; check that the camera or server is up"
+                        f"camera '{self.camera_id}': lost {self._shown_url} after "
+                        f"{self.frames_decoded} frames: the stream ended; "
+                        "check that the camera or server is up"
                     )
                 if not self._loop:
                     return None

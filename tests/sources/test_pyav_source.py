@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -226,3 +227,39 @@ def remux_to_mpegts(clip: Path) -> bytes:
 def test_file_url_scheme(bikes: Path) -> None:
     with open_source(f"file://{os.fspath(bikes)}", "cam1", analyze_fps=1) as source:
         assert len(list(source)) == 10
+
+
+def write_variable_rate_clip(path: Path, gaps_ms: list[int]) -> None:
+    """An H.264 MP4 whose frames are ``gaps_ms`` apart (a camera that varies its rate)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        pts = 0
+        for index, gap in enumerate(gaps_ms):
+            image = np.zeros((48, 64, 3), np.uint8)
+            image[:, index % 64] = 255  # a bar that moves one column per frame
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+            pts += gap
+        container.mux(stream.encode(None))
+
+
+def test_sampling_follows_presentation_time_not_frame_count(tmp_path: Path) -> None:
+    # 10 s: the first 5 s at 50 fps, the last 5 s at 5 fps. A counter would take 20 of the 275
+    # frames from the first 4 s; the clock takes 2 per second throughout.
+    gaps = [20] * 250 + [200] * 25
+    clip = tmp_path / "vfr.mp4"
+    write_variable_rate_clip(clip, gaps)
+    with PyAVSource(str(clip), "cam1", analyze_fps=2) as source:
+        taken = [f.image for f in source]
+        assert source.frames_decoded == 275
+    with PyAVSource(str(clip), "cam1") as source:
+        every = [f.image for f in source]
+    # The first frame at or after each half second: 0, 0.5 ... 4.5 s at 20 ms, then 5.0 s,
+    # 5.6 s (first at or after 5.5), 6.0 s ... at 200 ms.
+    expected = [*range(0, 250, 25), 250, 253, 255, 258, 260, 263, 265, 268, 270, 273]
+    assert len(taken) == len(expected) == 20
+    for image, index in zip(taken, expected, strict=True):
+        np.testing.assert_array_equal(image, every[index])

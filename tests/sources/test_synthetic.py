@@ -88,3 +88,10 @@ def test_realtime_paces_generation() -> None:
     assert 0.23 <= time.monotonic() - started < 1.5
     assert frames[0] is not None and frames[-1] is not None
     assert frames[-1].captured_at - frames[0].captured_at >= 0.23
+
+
+def test_read_after_close_is_a_source_error() -> None:
+    source = SyntheticSource("cam1", 32, 24, 10)
+    source.close()
+    with pytest.raises(SourceError, match="after close"):
+        source.read()
