@@ -1,8 +1,8 @@
 """How many workers, GPUs and nodes a fleet needs, and each worker's resource requests.
 
 With a bench profile the numbers come from the plan's model (capacity per GPU at the fleet's
-analysis rate, decode cost per core, RSS per camera); without one, conservative defaults are
-used and the rendered manifests say so.
+analysis rate, the bench machine's CPUs per camera served, RSS per camera); without one,
+conservative defaults are used and the rendered manifests say so.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _DEFAULT_REQUESTS: dict[str, tuple[float, float]] = {
     "shared": (2.0, 4096.0),
     "timeslice": (0.5, 1024.0),
 }
-_ENGINE_CPU = 0.5  # cores for the engine's own pre/post-processing and I/O, beyond decode
+_ENGINE_CPU = 0.5  # cores for a worker when the profile cannot say
 _MEMORY_HEADROOM = 1.25
 
 
@@ -104,8 +104,9 @@ def size_workers(
         cores, memory_mb = _DEFAULT_REQUESTS[mode]
         basis = "defaults (no --profile): measure with camfleet bench and pass --profile"
     else:
-        decode = per_worker / profile.decode.cameras_per_core if profile.decode else 0.0
-        cores = _ENGINE_CPU + decode
+        # The bench machine's CPUs served `capacity` cameras (decode, pre/post, engine), so a
+        # worker gets that share per camera: the same budget the plan counts on.
+        cores = per_worker * profile.cpu.cores / capacity if capacity else _ENGINE_CPU
         per_camera = result.rss_mb_per_camera or 0.0
         fixed = max(0.0, (result.rss_mb or 0.0) - per_camera * result.capacity)
         memory_mb = (fixed + per_camera * per_worker) * _MEMORY_HEADROOM or 1024.0
