@@ -36,19 +36,23 @@ def decode_candidates(
     """Threshold the whole batch at once and split the survivors per image."""
     if raw.ndim != 3 or raw.shape[1] < 5:
         raise ValueError(f"expected a YOLOv8 output (B, 4+nc, anchors), got shape {raw.shape}")
-    class_scores = raw[:, 4:, :]
-    best_class = class_scores.argmax(axis=1)
-    best_score = np.take_along_axis(class_scores, best_class[:, None, :], axis=1)[:, 0, :]
-    keep = best_score > conf
+    # max() reduces along the class axis in place; argmax() over a non-last axis would copy
+    # the whole (B, nc, anchors) block first, so it only runs on the survivors.
+    best_score = raw[:, 4:, :].max(axis=1)
+    image_index, anchor_index = np.nonzero(best_score > conf)
+    class_id = raw[image_index, 4:, anchor_index].argmax(axis=1).astype(np.int32)
     if class_filter is not None:
-        keep &= np.isin(best_class, class_filter)
-    image_index, anchor_index = np.nonzero(keep)
+        wanted = np.isin(class_id, class_filter)
+        image_index, anchor_index, class_id = (
+            image_index[wanted],
+            anchor_index[wanted],
+            class_id[wanted],
+        )
 
     cxcywh = raw[image_index, :4, anchor_index]
     half_wh = cxcywh[:, 2:] / 2
     xyxy = np.concatenate([cxcywh[:, :2] - half_wh, cxcywh[:, :2] + half_wh], axis=1)
     score = best_score[image_index, anchor_index]
-    class_id = best_class[image_index, anchor_index].astype(np.int32)
 
     # np.nonzero walks in C order, so each image's rows are contiguous.
     bounds = np.searchsorted(image_index, np.arange(raw.shape[0] + 1))

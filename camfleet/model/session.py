@@ -135,8 +135,7 @@ def _provider_chain(
     if provider == "cuda":
         return [cuda, cpu]
     if provider == "tensorrt":
-        engine_dir = cache_dir / "tensorrt"
-        engine_dir.mkdir(parents=True, exist_ok=True)
+        engine_dir = _cache_subdir(cache_dir, "tensorrt")
         trt: dict[str, Any] = {
             "device_id": device_id,
             "trt_fp16_enable": True,
@@ -154,7 +153,18 @@ def _provider_chain(
             chain.append(cuda)
         return [*chain, cpu]
     if provider == "openvino":
-        ov_dir = cache_dir / "openvino"
-        ov_dir.mkdir(parents=True, exist_ok=True)
+        ov_dir = _cache_subdir(cache_dir, "openvino")
         return [("OpenVINOExecutionProvider", {"cache_dir": str(ov_dir)}), cpu]
     return [cpu]
+
+
+def _cache_subdir(cache_dir: Path, name: str) -> Path:
+    folder = cache_dir / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot create the {name} engine cache {folder} ({exc.strerror}); "
+            f"pass a writable cache_dir"
+        ) from exc
+    return folder
