@@ -118,3 +118,11 @@ def test_video_file_is_refused() -> None:
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="no such model file"):
         inspect_model(tmp_path / "nope.onnx")
+
+
+def test_input_must_have_three_channels(tmp_path: Path) -> None:
+    model = tiny_detect_model()
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = 1
+
+    with pytest.raises(ModelError, match=r"input 'images' has shape \(1, 1, 4, 4\), expected"):
+        inspect_model(_write(tmp_path, model))
