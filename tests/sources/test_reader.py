@@ -68,24 +68,55 @@ def test_a_dead_camera_retries_with_capped_backoff(
     assert reader.status.state == "stopped" and not reader.is_alive
 
 
-def test_recovers_and_resets_the_backoff(caplog: pytest.LogCaptureFixture) -> None:
+class FailsAfter(Source):
+    """A synthetic camera that fails after ``frames`` frames, like a stream that drops."""
+
+    def __init__(self, camera_id: str, frames: int) -> None:
+        super().__init__(camera_id)
+        self._inner = open_source("synthetic:32x24@100", camera_id, realtime=True)
+        self._frames_left = frames
+
+    width = property(lambda self: 32)
+    height = property(lambda self: 24)
+    native_fps = property(lambda self: 100.0)
+
+    def read(self) -> Frame | None:
+        if self._frames_left == 0:
+            raise SourceError(f"camera '{self.camera_id}': lost synthetic: dropped; wait")
+        self._frames_left -= 1
+        return self._inner.read()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_backs_off_while_failing_and_starts_over_after_frames(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     attempts: list[float] = []
 
     def flaky() -> Source:
         attempts.append(time.monotonic())
-        if len(attempts) <= 2:
+        if len(attempts) in (1, 2, 3):
             raise SourceError("camera 'cam1': cannot open synthetic: not yet; wait")
-        return open_source("synthetic:32x24@50", "cam1", realtime=True)
+        return FailsAfter("cam1", frames=5 if len(attempts) == 4 else 1000)
 
     reader = CameraReader("cam1", flaky, reconnect_backoff_s=(0.1, 5.0))
     with caplog.at_level(logging.WARNING, logger="camfleet.sources.reader"):
         reader.start()
-        assert wait_until(lambda: reader.status.frames_read >= 5, timeout_s=10)
+        assert wait_until(lambda: reader.status.frames_read >= 10, timeout_s=10)
         status = reader.status
         reader.stop()
-    assert status.state == "streaming" and status.reconnects == 2
-    assert status.last_error == "camera 'cam1': cannot open synthetic: not yet; wait"
-    assert attempts[2] - attempts[1] >= attempts[1] - attempts[0] >= 0.09  # 0.1 s, then 0.2 s
+    assert status.state == "streaming" and status.reconnects == 4
+    assert status.last_error == "camera 'cam1': lost synthetic: dropped; wait"
+    delays = [b - a for a, b in itertools.pairwise(attempts)]
+    assert delays[0] >= 0.09 and delays[1] >= 0.19 and delays[2] >= 0.39  # doubling
+    assert [r.getMessage().rsplit("(", 1)[1] for r in caplog.records] == [
+        "retrying in 0.1 s)",
+        "retrying in 0.2 s)",
+        "retrying in 0.4 s)",
+        "retrying in 0.1 s)",  # frames arrived in between: back to the base delay
+    ]
 
 
 def test_unexpected_exceptions_never_kill_the_thread() -> None:
