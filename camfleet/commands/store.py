@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from camfleet.config import StoreConfig, load_fleet
+from camfleet.errors import StoreError
 from camfleet.store.database import Database, open_database
 from camfleet.store.location import StoreLocation, resolve_location
 from camfleet.store.queries import Bucket, count_totals, list_events, parse_when
@@ -49,6 +50,17 @@ def _location(url: str | None, data_dir: Path | None, config: Path | None) -> St
 
 def _open(location: StoreLocation) -> Database:
     return open_database(location.url, location.data_dir)
+
+
+def _open_for_reading(location: StoreLocation) -> Database:
+    db = _open(location)
+    if db.current() is None:
+        db.dispose()
+        raise StoreError(
+            f"database {db.display_url} has no camfleet tables yet; run `camfleet db upgrade` "
+            "(or `camfleet run`, which creates them) first"
+        )
+    return db
 
 
 def _stdout() -> Console:
@@ -168,7 +180,7 @@ def events(
 ) -> None:
     """List stored events, newest first (times in UTC)."""
     now = datetime.now(UTC)
-    db = _open(_location(url, data_dir, config))
+    db = _open_for_reading(_location(url, data_dir, config))
     try:
         found = list_events(
             db,
@@ -229,7 +241,7 @@ def counts(
     """Count totals (in, out, present) per camera, zone/line and class."""
     bucket: Bucket | None = None if by is None else by.bucket
     now = datetime.now(UTC)
-    db = _open(_location(url, data_dir, config))
+    db = _open_for_reading(_location(url, data_dir, config))
     try:
         totals = count_totals(
             db,

@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from camfleet.config import WebhookConfig
 from camfleet.store.database import Database
@@ -161,27 +160,23 @@ class WebhookDispatcher:
         failures = 0
         while not self._stopping.is_set():
             try:
-                handled = self._db_call(self.run_once)
+                handled = self.run_once()
                 failures = 0
-            except SQLAlchemyError:
+            except Exception as exc:  # the thread outlives an outage or a bad row
                 failures += 1
                 handled = 0
-                self._wake.wait(min(self._poll_interval_s * 2**failures, 30.0))
+                self._last_error = str(exc).strip().splitlines()[0] if str(exc) else repr(exc)
+                delay = min(self._poll_interval_s * 2**failures, 30.0)
+                log.warning(
+                    "webhook outbox in %s: %s; retrying in %.1f s",
+                    self._db.display_url,
+                    self._last_error,
+                    delay,
+                )
+                self._wake.wait(delay)
             if handled == 0:
                 self._wake.wait(self._poll_interval_s)
                 self._wake.clear()
-
-    def _db_call(self, action: Callable[[], int]) -> int:
-        try:
-            return action()
-        except SQLAlchemyError as exc:
-            self._last_error = str(exc).splitlines()[0]
-            log.warning(
-                "webhook outbox in %s unavailable: %s; retrying",
-                self._db.display_url,
-                self._last_error,
-            )
-            raise
 
     def _claim(self, now: float) -> list[_Claimed]:
         at = utc(now)

@@ -15,7 +15,7 @@ from camfleet.store.schema import CountRow, EventRow
 def test_measures_both_rates_and_leaves_no_rows(
     db_url: str, tmp_path: Path, open_db: Callable[..., Database]
 ) -> None:
-    rates = measure_store_throughput(db_url, seconds=1.0, data_dir=tmp_path)
+    rates = measure_store_throughput(db_url, seconds=1.0, data_dir=tmp_path, buffer_size=2000)
     assert set(rates) == {"events_per_s", "count_rows_per_s"}
     assert rates["events_per_s"] > 100
     assert rates["count_rows_per_s"] > 100

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from camfleet.commands.store import register
-from camfleet.errors import ConfigError
+from camfleet.errors import ConfigError, StoreError
 from camfleet.events import CountDelta
 from camfleet.store.database import open_database
 from camfleet.store.queries import count_totals, parse_when
@@ -151,3 +151,11 @@ def test_db_commands(tmp_path: Path) -> None:
     assert "at revision 0001" in _cli("db", "current", *target).stdout
     assert "deleted 0 events" in _cli("db", "prune", *target).stdout
     assert "at revision base" in _cli("db", "downgrade", "base", *target).stdout
+
+
+def test_reading_an_empty_database_says_to_upgrade(tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["events", "--data-dir", str(tmp_path)])
+    assert isinstance(result.exception, StoreError)
+    assert "run `camfleet db upgrade`" in str(result.exception)
