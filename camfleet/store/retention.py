@@ -1,7 +1,8 @@
 """Retention: events (with their snapshots) older than ``retention_days`` are deleted, and
 while the snapshot folder is over ``snapshot_budget_mb`` the oldest snapshots go first (their
-events stay, with ``snapshot_path`` set to NULL). Finished webhook deliveries older than the
-retention period are deleted too. Per-minute counts are small and kept.
+events stay, with ``snapshot_path`` set to NULL). Snapshot files older than the retention period
+that no stored event owns are swept too, and finished webhook deliveries older than it are
+deleted. Per-minute counts are small and kept.
 """
 
 from __future__ import annotations
@@ -92,22 +93,24 @@ def _delete_expired(db: Database, cutoff_s: float) -> tuple[int, list[str], int]
     return len(expired), [path for (path,) in expired if path], int(deliveries or 0)
 
 
-def _enforce_budget(db: Database, snapshots_dir: Path, budget_bytes: int) -> tuple[int, int]:
-    files = [
+def _sweep_files(
+    db: Database, snapshots_dir: Path, cutoff_s: float, budget_bytes: int
+) -> tuple[int, int]:
+    """Delete snapshot files older than the cutoff (left by events that never got stored), then
+    the oldest ones while the folder is over budget."""
+    files = sorted(
         (entry.stat().st_mtime, entry.stat().st_size, entry.path)
         for entry in _snapshot_files(snapshots_dir)
-    ]
+    )
     total = sum(size for _mtime, size, _path in files)
-    if total <= budget_bytes:
-        return 0, 0
-    files.sort()
     victims: list[str] = []
-    freed = 0
-    for _mtime, size, path in files:
-        if total - freed <= budget_bytes:
+    for mtime, size, path in files:
+        if mtime >= cutoff_s and total <= budget_bytes:
             break
         victims.append(path)
-        freed += size
+        total -= size
+    if not victims:
+        return 0, 0
     # Forget the paths first: a row may point at a missing file only for the instant between.
     with db.engine.begin() as connection:
         for start in range(0, len(victims), _CHUNK):
@@ -116,8 +119,7 @@ def _enforce_budget(db: Database, snapshots_dir: Path, budget_bytes: int) -> tup
                 .where(EventRow.snapshot_path.in_(victims[start : start + _CHUNK]))
                 .values(snapshot_path=None)
             )
-    freed = sum(_unlink(path) for path in victims)
-    return len(victims), freed
+    return len(victims), sum(_unlink(path) for path in victims)
 
 
 def prune(db: Database, snapshots_dir: Path, policy: RetentionPolicy, now: float) -> PruneReport:
@@ -125,8 +127,8 @@ def prune(db: Database, snapshots_dir: Path, policy: RetentionPolicy, now: float
     cutoff_s = now - timedelta(days=policy.retention_days).total_seconds()
     events, paths, deliveries = _delete_expired(db, cutoff_s)
     freed = sum(_unlink(path) for path in paths)
-    over_budget, freed_budget = _enforce_budget(
-        db, snapshots_dir, int(policy.snapshot_budget_mb * 1024 * 1024)
+    over_budget, freed_budget = _sweep_files(
+        db, snapshots_dir, cutoff_s, int(policy.snapshot_budget_mb * 1024 * 1024)
     )
     if paths or over_budget:
         _remove_empty_dirs(snapshots_dir)

@@ -80,3 +80,18 @@ def test_writer_prunes_on_its_own(db: Database, tmp_path: Path) -> None:
     writer.start()
     writer.close()
     assert sorted(_rows(db)) == ["e1"]
+
+
+def test_orphan_snapshot_files_older_than_retention_are_swept(db: Database, tmp_path: Path) -> None:
+    snaps = tmp_path / "snapshots"
+    orphan = snaps / "cam-1" / "2025-09-01" / "lost.jpg"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(JPEG)
+    os.utime(orphan, (T0 - 60 * DAY, T0 - 60 * DAY))
+    fresh = snaps / "cam-1" / "2025-11-24" / "fresh.jpg"
+    fresh.parent.mkdir(parents=True)
+    fresh.write_bytes(JPEG)
+    os.utime(fresh, (T0, T0))
+    report = prune(db, snaps, RetentionPolicy(retention_days=30, snapshot_budget_mb=100), T0)
+    assert not orphan.exists() and fresh.exists()
+    assert report.snapshots_deleted == 1
