@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from camfleet.config import StoreConfig, load_fleet
 from camfleet.errors import StoreError
-from camfleet.store.database import Database, open_database
+from camfleet.store.database import Database, default_database_url, open_database
 from camfleet.store.location import StoreLocation, resolve_location
 from camfleet.store.queries import Bucket, count_totals, list_events, parse_when
 from camfleet.store.retention import RetentionPolicy, prune
@@ -53,6 +54,12 @@ def _open(location: StoreLocation) -> Database:
 
 
 def _open_for_reading(location: StoreLocation) -> Database:
+    url = make_url(location.url or default_database_url(location.data_dir))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise StoreError(
+            f"no event store at {url.database}; pass the --data-dir or --url that "
+            "`camfleet run` used, or create one with `camfleet db upgrade`"
+        )
     db = _open(location)
     if db.current() is None:
         db.dispose()

@@ -153,9 +153,14 @@ def test_db_commands(tmp_path: Path) -> None:
     assert "at revision base" in _cli("db", "downgrade", "base", *target).stdout
 
 
-def test_reading_an_empty_database_says_to_upgrade(tmp_path: Path) -> None:
+def test_reading_a_missing_or_empty_store_says_what_to_do(tmp_path: Path) -> None:
     app = typer.Typer()
     register(app)
-    result = CliRunner().invoke(app, ["events", "--data-dir", str(tmp_path)])
-    assert isinstance(result.exception, StoreError)
-    assert "run `camfleet db upgrade`" in str(result.exception)
+    missing = CliRunner().invoke(app, ["events", "--data-dir", str(tmp_path / "nowhere")])
+    assert isinstance(missing.exception, StoreError)
+    assert "no event store at" in str(missing.exception)
+    assert not (tmp_path / "nowhere").exists()  # reading creates nothing
+    open_database(None, tmp_path).dispose()
+    empty = CliRunner().invoke(app, ["counts", "--data-dir", str(tmp_path)])
+    assert isinstance(empty.exception, StoreError)
+    assert "run `camfleet db upgrade`" in str(empty.exception)
