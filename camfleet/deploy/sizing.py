@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from camfleet.errors import PlanError
-from camfleet.planner.cost import scale_capacity
+from camfleet.planner.cost import scale_capacity, usable_vcpus
 from camfleet.planner.profile import BenchProfile, ModeResult
 
 __all__ = ["DEFAULT_TIME_SLICES", "Mode", "Sizing", "size_workers"]
@@ -48,7 +48,8 @@ class Sizing:
 
 
 def _cpu(cores: float) -> str:
-    return f"{max(100, math.ceil(cores * 10) * 100)}m"
+    # Down to the millicore: N pods sized from one machine's share must fit that machine.
+    return f"{max(10, math.floor(cores * 1000 + 1e-6))}m"
 
 
 def _mebibytes(mb: float) -> str:
@@ -104,9 +105,10 @@ def size_workers(
         cores, memory_mb = _DEFAULT_REQUESTS[mode]
         basis = "defaults (no --profile): measure with camfleet bench and pass --profile"
     else:
-        # The bench machine's CPUs served `capacity` cameras (decode, pre/post, engine), so a
-        # worker gets that share per camera: the same budget the plan counts on.
-        cores = per_worker * profile.cpu.cores / capacity if capacity else _ENGINE_CPU
+        # The bench machine's CPUs (less the system's reserve, as in the plan) served
+        # `capacity` cameras, decode and pre/post-processing included: a worker gets that
+        # share per camera, the same budget the plan counts on.
+        cores = per_worker * usable_vcpus(profile.cpu.cores) / capacity if capacity else _ENGINE_CPU
         per_camera = result.rss_mb_per_camera or 0.0
         fixed = max(0.0, (result.rss_mb or 0.0) - per_camera * result.capacity)
         memory_mb = (fixed + per_camera * per_worker) * _MEMORY_HEADROOM or 1024.0

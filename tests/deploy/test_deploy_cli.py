@@ -84,7 +84,7 @@ def test_render_with_profile_sizes_from_the_plan(fleet_path: Path, tmp_path: Pat
     # The profile's timeslice capacity (40 per T4) sets the slices: 6 pods on one GPU.
     assert "6 worker(s), 1 GPU(s), 1 x g4dn.xlarge, 40 pods per GPU" in result.output
     workers = (tmp_path / "manifests" / "40-workers.yaml").read_text()
-    assert "cpu: 100m" in workers and "memory: 448Mi" in workers  # 4 vCPU / 40; 350 MB x 1.25
+    assert "cpu: 87m" in workers and "memory: 448Mi" in workers  # 3.5 vCPU / 40; 350 MB x 1.25
 
 
 @pytest.mark.parametrize(

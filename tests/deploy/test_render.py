@@ -207,8 +207,8 @@ def test_eksctl_cluster_config_structure(rendered_case: Case) -> None:
 
 def test_profile_sizes_the_workers(fleet: FleetConfig, profile: BenchProfile) -> None:
     rendered = render_eks(fleet, EksOptions(mode="shared"), profile=profile)
-    # 6 cameras fit one T4 (90 at 2 fps); its 4 vCPUs served 90 cameras: 6 x 4/90 cores.
-    assert (rendered.sizing.replicas, rendered.sizing.cpu_request) == (1, "300m")
+    # 6 cameras fit one T4 (90 at 2 fps); its 3.5 usable vCPUs served 90: 6 x 3.5/90 cores.
+    assert (rendered.sizing.replicas, rendered.sizing.cpu_request) == (1, "233m")
     assert rendered.sizing.memory_request == "1856Mi"  # (1400 + 6 x 6) x 1.25, up to 64 Mi
 
 
