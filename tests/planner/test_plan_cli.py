@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from camfleet.cli import app
+from camfleet.errors import PlanError
 
 runner = CliRunner()
 
@@ -112,3 +114,32 @@ def test_bad_profile_prints_one_line_without_traceback(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"camfleet: {bad}: device: Field required")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_plan_from_a_real_quick_bench(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from camfleet.cli import main; main()",
+            "bench",
+            "--quick",
+            "--json",
+            str(bench),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=840,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = runner.invoke(app, ["plan", "--profile", str(bench), "--cameras", "100", "--json"])
+    if result.exit_code == 0:
+        plan = json.loads(result.output)
+        assert plan["rows"] and all(r["gpu"] is None for r in plan["rows"])  # a CPU profile
+    else:  # a machine too busy to serve one camera within the SLO: said in one line
+        assert isinstance(result.exception, PlanError)
+        assert "no candidate instance can serve the request" in str(result.exception)
