@@ -15,11 +15,11 @@ def fit_to_size(image: UInt8Image, width: int, height: int) -> UInt8Image:
     """Centre-crop ``image`` to ``width:height`` and resize it to exactly that: no bars."""
     h, w = image.shape[:2]
     if w * height > h * width:
-        crop_w = round(h * width / height)
+        crop_w = max(1, round(h * width / height))
         x0 = (w - crop_w) // 2
         image = image[:, x0 : x0 + crop_w]
     else:
-        crop_h = round(w * height / width)
+        crop_h = max(1, round(w * height / width))
         y0 = (h - crop_h) // 2
         image = image[y0 : y0 + crop_h]
     shrinking = image.shape[1] > width

@@ -172,3 +172,20 @@ def stalling_responder(
         time.sleep(stall_s)
 
     return respond
+
+
+def folder_responder(folder: Path) -> Callable[[BaseHTTPRequestHandler], None]:
+    """Serve the files of ``folder`` (an HLS playlist and its segments, say)."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        path = folder / handler.path.lstrip("/").split("?")[0]
+        if not path.is_file() or path.parent != folder:
+            handler.send_error(404)
+            return
+        body = path.read_bytes()
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond

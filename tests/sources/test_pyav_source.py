@@ -16,7 +16,7 @@ import pytest
 from camfleet.errors import SourceError
 from camfleet.sources import PyAVSource, open_source, redact_url
 
-from .servers import HttpServer, mjpeg_responder, stalling_responder
+from .servers import HttpServer, folder_responder, mjpeg_responder, stalling_responder
 
 
 def assert_one_line(exc: pytest.ExceptionInfo[SourceError], *parts: str) -> None:
@@ -263,3 +263,23 @@ def test_sampling_follows_presentation_time_not_frame_count(tmp_path: Path) -> N
     assert len(taken) == len(expected) == 20
     for image, index in zip(taken, expected, strict=True):
         np.testing.assert_array_equal(image, every[index])
+
+
+def test_http_hls_stream(bikes: Path, tmp_path: Path) -> None:
+    with (
+        av.open(str(bikes)) as src,
+        av.open(str(tmp_path / "index.m3u8"), "w", format="hls", options={"hls_time": "2"}) as out,
+    ):
+        video = src.streams.video[0]
+        target = out.add_stream_from_template(video)
+        for packet in src.demux(video):
+            if packet.dts is not None:
+                packet.stream = target
+                out.mux(packet)
+    with (
+        HttpServer(folder_responder(tmp_path)) as server,
+        open_source(server.url("/index.m3u8"), "cam1", analyze_fps=5, open_timeout_s=5) as source,
+    ):
+        assert (source.width, source.height) == (640, 272)
+        frames = [source.read() for _ in range(25)]  # 5 s: across several segments
+    assert [f.seq for f in frames if f is not None] == list(range(25))
