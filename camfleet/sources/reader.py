@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from camfleet.errors import SourceError
 from camfleet.sources.base import Source, SourceState, SourceStatus
@@ -55,16 +54,12 @@ class CameraReader:
         self._base_s = base_s
         self._cap_s = cap_s
         self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._status = SourceStatus(
-            camera_id=camera_id,
-            state="connecting",
-            last_error=None,
-            frames_read=0,
-            frames_dropped=0,
-            reconnects=0,
-            next_retry_at=None,
-        )
+        self._lock = threading.Lock()  # guards the status fields below
+        self._state: SourceState = "connecting"
+        self._last_error: str | None = None
+        self._frames_read = 0
+        self._reconnects = 0
+        self._next_retry_at: float | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"camfleet-source-{camera_id}", daemon=True
         )
@@ -90,32 +85,35 @@ class CameraReader:
     @property
     def status(self) -> SourceStatus:
         with self._lock:
-            return replace(self._status, frames_dropped=self.slot.dropped)
+            return SourceStatus(
+                camera_id=self.camera_id,
+                state=self._state,
+                last_error=self._last_error,
+                frames_read=self._frames_read,
+                frames_dropped=self.slot.dropped,
+                reconnects=self._reconnects,
+                next_retry_at=self._next_retry_at,
+            )
 
     # -- the thread ------------------------------------------------------------------------
 
     def _set_state(self, state: SourceState) -> None:
         with self._lock:
-            self._status = replace(self._status, state=state, next_retry_at=None)
-
-    def _frames_read(self) -> int:
-        with self._lock:
-            return self._status.frames_read
+            self._state = state
+            self._next_retry_at = None
 
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
             self._set_state("connecting")
-            frames_before = self._frames_read()
+            frames_before = self._frames_read
             try:
                 with self._factory() as source:
                     if self._pump(source):
                         self._set_state("ended")
                         return
             except Exception as exc:  # the thread must survive anything a source does
-                if self._frames_read() > frames_before:
-                    failures = 0
-                failures += 1
+                failures = 1 if self._frames_read > frames_before else failures + 1
                 self._wait_to_retry(exc, failures)
         self._set_state("stopped")
 
@@ -128,7 +126,7 @@ class CameraReader:
                 return True
             self.slot.put(frame)
             with self._lock:
-                self._status = replace(self._status, frames_read=self._status.frames_read + 1)
+                self._frames_read += 1
         return False
 
     def _wait_to_retry(self, exc: Exception, failures: int) -> None:
@@ -137,14 +135,12 @@ class CameraReader:
             message = str(exc)
         else:
             message = f"camera '{self.camera_id}': source failed: {type(exc).__name__}: {exc}"
+        message = " ".join(message.split())  # one line, whatever the exception said
         with self._lock:
-            self._status = replace(
-                self._status,
-                state="retrying",
-                last_error=message,
-                next_retry_at=time.monotonic() + delay,
-            )
+            self._state = "retrying"
+            self._last_error = message
+            self._next_retry_at = time.monotonic() + delay
         logger.warning("%s (retrying in %g s)", message, delay)
         if not self._stop.wait(delay):
             with self._lock:
-                self._status = replace(self._status, reconnects=self._status.reconnects + 1)
+                self._reconnects += 1
