@@ -65,9 +65,10 @@ def rtsp_server_unavailable() -> str | None:
         [SYSTEM_PYTHON, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     if result.returncode != 0:
+        last_line = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return (
-            "GStreamer's RTSP server does not load in /usr/bin/python3 "
-            f"({result.stderr.strip().splitlines()[-1:]}); apt-get install {RTSP_PACKAGES}"
+            f"GStreamer's RTSP server does not load in {SYSTEM_PYTHON} ({last_line}); "
+            f"apt-get install {RTSP_PACKAGES}"
         )
     return None
 
