@@ -112,9 +112,6 @@ class Catalog(_Strict):
         wanted = set(patterns)
         return [i for i in self.instances if i.name in wanted or i.family in wanted]
 
-    def source_text(self, key: str) -> str:
-        return self.sources.get(key, key)
-
 
 def gpu_model_of(device_name: str, known: list[str]) -> str | None:
     """Map a device name such as ``"NVIDIA L40S"`` or ``"Tesla T4"`` to a catalog GPU model.

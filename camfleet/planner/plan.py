@@ -163,7 +163,7 @@ def _cpu_compute(
 
 
 def _profile_arch(profile: BenchProfile) -> str:
-    arm = re.search(r"graviton|neoverse|arm|aarch64", profile.cpu.model, re.I)
+    arm = re.search(r"graviton|neoverse|\barm|aarch64", profile.cpu.model, re.I)
     return "arm64" if arm else "x86_64"
 
 
