@@ -18,7 +18,9 @@ def test_cpu_session_uses_requested_threads(tiny_model_path: Path, tmp_path: Pat
     sess = create_session(tiny_model_path, "cpu", threads=1, cache_dir=tmp_path)
 
     assert sess.get_providers() == ["CPUExecutionProvider"]
-    assert sess.get_session_options().intra_op_num_threads == 1
+    options = sess.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_default_threads_are_physical_cores() -> None:
