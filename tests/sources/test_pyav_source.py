@@ -283,3 +283,17 @@ def test_http_hls_stream(bikes: Path, tmp_path: Path) -> None:
         assert (source.width, source.height) == (640, 272)
         frames = [source.read() for _ in range(25)]  # 5 s: across several segments
     assert [f.seq for f in frames if f is not None] == list(range(25))
+
+
+def test_a_file_without_video(tmp_path: Path) -> None:
+    audio_only = tmp_path / "audio.m4a"
+    with av.open(str(audio_only), "w") as container:
+        stream = container.add_stream("aac", rate=8000)
+        samples = np.zeros((1, 8000), np.float32)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate = 8000
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with pytest.raises(SourceError) as exc:
+        open_source(str(audio_only), "cam1")
+    assert_one_line(exc, "camera 'cam1'", "has no video stream")

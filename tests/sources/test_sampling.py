@@ -37,7 +37,7 @@ def test_takes_the_first_frame_at_or_after_each_instant() -> None:
 
 @settings(deadline=None)  # timing is not the property; a busy CI box is slow
 @given(
-    gaps=st.lists(st.floats(0.001, 0.25), min_size=1, max_size=300),
+    gaps=st.lists(st.floats(0.001, 0.2), min_size=1, max_size=300),
     analyze_fps=st.floats(0.5, 4.0),
 )
 def test_variable_frame_rate_takes_one_frame_per_grid_instant(
@@ -48,9 +48,9 @@ def test_variable_frame_rate_takes_one_frame_per_grid_instant(
     period = 1.0 / analyze_fps
     chosen = taken(SamplingClock(analyze_fps), times)
     instants = math.floor((times[-1] - times[0]) / period + 1e-6) + 1
-    assert abs(len(chosen) - instants) <= 1
+    assert len(chosen) == instants
     for k, t in enumerate(chosen):
-        assert t >= times[0] + k * period - 1e-6
+        assert times[0] + k * period - 1e-6 <= t < times[0] + (k + 1) * period
 
 
 def test_gap_longer_than_a_period_reanchors() -> None:
