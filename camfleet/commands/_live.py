@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from camfleet.commands._render import fmt_ms
 from camfleet.engine.metrics import FleetSnapshot
@@ -17,9 +19,11 @@ class LiveTable:
         self._title = title
         self._previous: FleetSnapshot | None = None
 
-    def render(self, snapshot: FleetSnapshot) -> Table:
-        previous = {c.camera_id: c for c in self._previous.cameras} if self._previous else {}
-        span = snapshot.elapsed_s - (self._previous.elapsed_s if self._previous else 0.0)
+    def render(self, snapshot: FleetSnapshot, whole_run: bool = False) -> Group:
+        """The table; ``whole_run`` averages rates over the run instead of the last interval."""
+        base = None if whole_run else self._previous
+        previous = {c.camera_id: c for c in base.cameras} if base else {}
+        span = snapshot.elapsed_s - (base.elapsed_s if base else 0.0)
         self._previous = snapshot
         table = Table(title=self._title, title_justify="left")
         for column in ("camera", "state", "fps in", "fps analysed", "gated", "shed",
@@ -29,11 +33,8 @@ class LiveTable:
             before = previous.get(camera.camera_id)
             fps_in = (camera.sampled - (before.sampled if before else 0)) / span if span else 0.0
             fps_an = (camera.analysed - (before.analysed if before else 0)) / span if span else 0.0
-            state = camera.state
-            if camera.last_error:
-                state = f"{state}: {camera.last_error}"
             table.add_row(
-                camera.camera_id, state[:60], f"{fps_in:.1f}", f"{fps_an:.1f}",
+                camera.camera_id, camera.state, f"{fps_in:.1f}", f"{fps_an:.1f}",
                 str(camera.gated), str(camera.shed), str(camera.dropped),
                 fmt_ms(camera.p50_ms), fmt_ms(camera.p99_ms),
             )
@@ -48,4 +49,9 @@ class LiveTable:
             f"{snapshot.elapsed_s:.0f} s; mean batch {snapshot.mean_batch:.1f}; "
             f"lost {snapshot.shed_pct:.2f} % of frames that needed inference"
         )
-        return table
+        errors = [
+            Text(f"camera '{c.camera_id}': {c.last_error}", style="yellow")
+            for c in snapshot.cameras
+            if c.last_error
+        ]
+        return Group(table, *errors)

@@ -104,7 +104,7 @@ def run(
         signal.signal(signal.SIGTERM, previous)
         if server is not None:
             server.stop()
-    console.print(live_table.render(engine.metrics.snapshot()))
+    console.print(live_table.render(engine.metrics.snapshot(), whole_run=True))
 
 
 def register(app: typer.Typer) -> None:

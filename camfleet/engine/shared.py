@@ -59,8 +59,14 @@ def open_camera(camera: CameraConfig) -> Callable[[], Source]:
 
 
 def warm_up(detector: Detector, shape: tuple[int, int] = (720, 1280)) -> float:
-    """Run one frame through ``detector`` twice; return seconds per image of the second run."""
+    """Warm ``detector`` up and return seconds per image of a batch of one.
+
+    On an accelerator every batch size is run once first: a new input shape costs a
+    kernel search there, which must not land on a live frame's latency.
+    """
     image = np.full((*shape, 3), 114, dtype=np.uint8)
+    if detector.provider != "cpu":
+        detector.warmup(batch_sizes=range(1, detector.max_batch + 1), shape=shape)
     detector.detect([image])
     started = time.monotonic()
     detector.detect([image])
