@@ -85,7 +85,7 @@ def test_dead_source_does_not_slow_the_others(tmp_path):
     cameras = files_and_synthetic(0, 2, fps=2.0)
     healthy = SharedEngine(fleet(cameras), cache_dir=tmp_path / "a")
     with_dead = SharedEngine(
-        fleet(cameras + [{"id": "dead", "source": "rtsp://127.0.0.1:9/none", "analyze_fps": 2}]),
+        fleet([*cameras, {"id": "dead", "source": "rtsp://127.0.0.1:9/none", "analyze_fps": 2}]),
         cache_dir=tmp_path / "b",
     )
     results = {}
