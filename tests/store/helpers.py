@@ -70,12 +70,14 @@ class TcpForwarder:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        for sock in self._sockets:
+        # shutdown() before close(): on Linux only it wakes a thread blocked in accept()/recv()
+        # on that socket, so the port really stops answering and peers see the connection end.
+        sockets = self._sockets + ([self._listener] if self._listener is not None else [])
+        for sock in sockets:
             with contextlib.suppress(OSError):
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._listener = None
         self._sockets.clear()
 
     def _accept(self, listener: socket.socket) -> None:

@@ -210,7 +210,7 @@ def test_locked_sqlite_buffers_then_writes_everything(
 
 
 @pytest.mark.postgres
-def test_postgres_down_at_start_then_up(
+def test_postgres_down_at_start_then_up_then_down_again(
     pg_url: str, open_db: Callable[..., Database], writers: Callable[..., StoreWriter]
 ) -> None:
     real = make_url(pg_url)
@@ -227,11 +227,19 @@ def test_postgres_down_at_start_then_up(
     proxy.start()
     try:
         assert wait_until(lambda: writer.stats.written_events == 50)
+        proxy.stop()  # pooled connections break mid-run
+        retries = writer.stats.retries
+        for i in range(50, 80):
+            writer.put_event(make_event(f"e{i}"))
+        assert wait_until(lambda: writer.stats.retries > retries)
+        assert writer.stats.written_events == 50
+        proxy.start()
+        assert wait_until(lambda: writer.stats.written_events == 80)
         writer.close(timeout=30)
     finally:
         proxy.stop()
     direct = open_db(pg_url)
-    assert _count_of(direct, EventRow) == 50
+    assert _count_of(direct, EventRow) == 80
     assert _count_of(direct, CountRow) == 1
     assert writer.stats.dropped == 0
 
