@@ -17,7 +17,7 @@ from rich.table import Table
 
 from camfleet.errors import SourceError
 from camfleet.model import Detector, ModelInfo, available_providers, inspect_model
-from camfleet.model.session import PROVIDERS
+from camfleet.model.session import DEFAULT_CACHE_DIR, PROVIDERS
 from camfleet.model.stage_timing import StageStats, StageTimings, time_stages
 from camfleet.paths import BUNDLED_CLIPS
 
@@ -78,7 +78,9 @@ def bench_command(
     threads: int | None = typer.Option(None, "--threads", min=1, help="Intra-op threads."),
     frame_size: str = typer.Option("1280x720", "--frame-size", help="Frame WIDTHxHEIGHT."),
     imgsz: int | None = typer.Option(None, "--imgsz", help="Model input size (dynamic H/W)."),
-    cache_dir: Path = typer.Option(Path("camfleet-data/cache"), "--cache-dir"),
+    cache_dir: Path = typer.Option(
+        DEFAULT_CACHE_DIR, "--cache-dir", help="Where rewritten models and engines are kept."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
     """Time preprocess, inference and postprocess per image (p50/p99 ms) and images/s."""

@@ -24,7 +24,12 @@ from camfleet.model.letterbox import PAD_VALUE, boxes_to_original
 from camfleet.model.metadata import ModelInfo, inspect_model
 from camfleet.model.nms import nms_classwise
 from camfleet.model.preprocess import PreparedBatch, Preprocessor
-from camfleet.model.session import ShapeProfile, create_session, provider_key
+from camfleet.model.session import (
+    DEFAULT_CACHE_DIR,
+    ShapeProfile,
+    create_session,
+    provider_key,
+)
 
 __all__ = ["Detector"]
 
@@ -73,7 +78,7 @@ class Detector:
         imgsz: int | tuple[int, int] | None = None,
         device_id: int = 0,
         threads: int | None = None,
-        cache_dir: Path | str = Path("camfleet-data/cache"),
+        cache_dir: Path | str = DEFAULT_CACHE_DIR,
         max_batch: int = 8,
     ) -> Detector:
         """Validate the model, make its batch dynamic if needed, and open a session."""

@@ -16,8 +16,10 @@ import onnxruntime as ort
 import psutil
 
 from camfleet.errors import ModelError, ProviderUnavailableError
+from camfleet.paths import DEFAULT_DATA_DIR
 
 __all__ = [
+    "DEFAULT_CACHE_DIR",
     "PROVIDERS",
     "ShapeProfile",
     "available_providers",
@@ -25,6 +27,8 @@ __all__ = [
     "default_threads",
     "provider_key",
 ]
+
+DEFAULT_CACHE_DIR = DEFAULT_DATA_DIR / "cache"
 
 # camfleet's short provider names -> ONNX Runtime execution providers.
 PROVIDERS: dict[str, str] = {
@@ -79,7 +83,7 @@ def create_session(
     *,
     device_id: int = 0,
     threads: int | None = None,
-    cache_dir: Path = Path("camfleet-data/cache"),
+    cache_dir: Path = DEFAULT_CACHE_DIR,
     shape_profile: ShapeProfile | None = None,
     spin: bool = False,
 ) -> ort.InferenceSession:
