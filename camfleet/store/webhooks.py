@@ -12,7 +12,13 @@ retried after a restart: delivery is at least once, and receivers dedupe on the
 Headers: ``X-Camfleet-Signature: sha256=<hex HMAC-SHA256 of the raw body with the webhook's
 secret>`` (absent without a secret), ``X-Camfleet-Event-Id``, ``X-Camfleet-Event-State``
 (``open``/``closed``), ``X-Camfleet-Delivery`` (the outbox row id) and ``X-Camfleet-Timestamp``
-(Unix seconds of the attempt).
+(Unix seconds of the attempt). The signature covers the body only; receivers that want
+replay protection compare ``X-Camfleet-Timestamp`` with their clock and dedupe on the delivery id.
+
+Body (JSON): ``event_id``, ``state`` (``open``/``closed``), ``camera_id``, ``model_id``,
+``rule_id``, ``kind``, ``class_name``, ``region``, ``track_ids``, ``started_at``/``ended_at``
+(ISO 8601, UTC), ``duration_s``, ``max_confidence``, ``attributes``, ``snapshot_path``: the
+event as stored when the delivery was queued.
 """
 
 from __future__ import annotations
