@@ -37,8 +37,10 @@ __all__ = ["Detector"]
 class Detector:
     """One ONNX Runtime session of one YOLOv8 detection model, with its pre/post-processing.
 
-    Build it with :meth:`load`. Not thread-safe: give each thread its own detector, or keep
-    calls to one detector on one thread.
+    Build it with :meth:`load`. Threads: :meth:`preprocess` reuses buffers, so it must not
+    run concurrently with itself; :meth:`infer` (ONNX Runtime's ``run`` is thread-safe) and
+    :meth:`postprocess` (stateless) may run on other threads. A prepared batch stays valid
+    until the second-next :meth:`preprocess` of the same canvas shape.
     """
 
     def __init__(
