@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import sys
 
+from rich.console import Console
 from rich.table import Table
 
 from camfleet.engine.single_stream import PIPELINE_STAGES, StageTimes
 
-__all__ = ["fmt_ms", "stage_table"]
+__all__ = ["fmt_ms", "make_console", "stage_table"]
+
+
+def make_console() -> Console:
+    """A console that keeps tables readable in logs and pipes (not only 80 columns wide)."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def fmt_ms(value: float) -> str:

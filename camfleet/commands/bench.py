@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from camfleet.bench.run import BenchOptions, Mode, run_bench
 from camfleet.bench.trial import TrialResult
+from camfleet.commands._render import make_console
 from camfleet.errors import ConfigError
 from camfleet.paths import BUNDLED_MODEL, DEFAULT_DATA_DIR
 
 __all__ = ["register", "render_markdown"]
 
-console = Console()
+console = make_console()
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from camfleet.commands._render import stage_table
+from camfleet.commands._render import make_console, stage_table
 from camfleet.commands.detect import progress_bar, run_detection
 from camfleet.engine.single_stream import StageTimes
 from camfleet.model import Detector
@@ -16,7 +15,7 @@ from camfleet.paths import BUNDLED_CLIPS, BUNDLED_MODEL, DEFAULT_DATA_DIR
 
 __all__ = ["register"]
 
-console = Console()
+console = make_console()
 
 
 def demo(

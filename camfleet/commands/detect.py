@@ -7,11 +7,10 @@ from pathlib import Path
 
 import av
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from camfleet.annotate import Annotator
-from camfleet.commands._render import stage_table
+from camfleet.commands._render import make_console, stage_table
 from camfleet.engine.single_stream import StageTimes, detect_stream
 from camfleet.frames import Detections, Frame
 from camfleet.model import Detector
@@ -21,7 +20,7 @@ from camfleet.sources import open_source
 
 __all__ = ["register", "run_detection"]
 
-console = Console()
+console = make_console()
 
 
 def run_detection(

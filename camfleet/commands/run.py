@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -9,20 +10,22 @@ from types import FrameType
 from typing import Literal
 
 import typer
-from rich.console import Console
 from rich.live import Live
 
 from camfleet.commands._live import LiveTable
+from camfleet.commands._render import make_console
 from camfleet.config import FleetConfig, load_fleet
 from camfleet.deploy.sharding import cameras_for_shard
 from camfleet.engine import create_engine
 from camfleet.engine.http import WorkerHttpServer
 from camfleet.errors import ConfigError
-from camfleet.paths import DEFAULT_DATA_DIR
+from camfleet.store.database import default_database_url, mask_url
+from camfleet.store.location import DATABASE_URL_ENV, resolve_location
+from camfleet.wiring import StoreSinkFactory, model_names
 
 __all__ = ["register", "select_shard"]
 
-console = Console()
+console = make_console()
 
 
 def select_shard(fleet: FleetConfig, index: int | None, count: int | None) -> FleetConfig:
@@ -51,10 +54,21 @@ def run(
     metrics_port: int | None = typer.Option(
         None, help="Serve /metrics, /healthz and /readyz on this port."
     ),
-    data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Cache and data directory."),
+    data_dir: Path | None = typer.Option(
+        None, help="Data directory (database, snapshots, cache); default: store.data_dir."
+    ),
+    db_url: str | None = typer.Option(
+        None, "--db-url",
+        help=f"Database URL; default: ${DATABASE_URL_ENV}, then store.database_url, then "
+        "SQLite in the data directory.",
+    ),
     refresh: float = typer.Option(1.0, help="Live table refresh interval, seconds."),
 ) -> None:
-    """Run every camera of a fleet on this device until Ctrl-C (or --duration)."""
+    """Run every camera of a fleet on this device until Ctrl-C (or --duration).
+
+    Detections go through tracking and the cameras' rules; events and counts are stored in
+    the database (SQLite by default) and delivered to webhooks.
+    """
     fleet = load_fleet(config)
     if mode is not None:
         if mode not in ("shared", "timeslice"):
@@ -64,7 +78,9 @@ def run(
             update={"runtime": fleet.runtime.model_copy(update={"mode": chosen})}
         )
     fleet = select_shard(fleet, shard_index, shard_count)
-    engine = create_engine(fleet, cache_dir=data_dir / "cache")
+    location = resolve_location(db_url, data_dir, fleet.store, os.environ)
+    sink_factory = StoreSinkFactory(location, model_names(fleet))
+    engine = create_engine(fleet, sink_factory, cache_dir=location.data_dir / "cache")
     stop = threading.Event()
     started = threading.Event()
 
@@ -105,6 +121,8 @@ def run(
         if server is not None:
             server.stop()
     console.print(live_table.render(engine.metrics.snapshot(), whole_run=True))
+    url = location.url or default_database_url(location.data_dir)
+    console.print(f"events and counts stored in {mask_url(url)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
@@ -27,9 +28,12 @@ from camfleet.engine.metrics import FleetMetrics
 from camfleet.engine.work import crop_to_roi, shift_detections
 from camfleet.errors import CamfleetError
 from camfleet.events import ResultSink
-from camfleet.frames import Detections, Frame
+from camfleet.frames import Frame
 
-__all__ = ["TimesliceEngine", "threads_per_worker"]
+__all__ = ["SinkFactory", "TimesliceEngine", "threads_per_worker"]
+
+# A picklable callable that builds a worker's own result sink for its part of the fleet.
+SinkFactory = Callable[[FleetConfig], ResultSink]
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +58,17 @@ class _Report:
     stages: list[tuple[str, float]] = field(default_factory=list)
     state: str = "starting"
     error: str | None = None
-    results: list[tuple[Frame, str, Detections]] = field(default_factory=list)
 
 
 def _worker_main(
+    fleet_json: str,
     camera_json: str,
     models_json: dict[str, str],
     device_id: int,
     queue_per_camera: int,
     cache_dir: str,
     threads: int,
-    send_results: bool,
+    sink_factory: SinkFactory | None,
     out: mp.Queue[Any],
     ready: MpEvent,
     stop: MpEvent,
@@ -75,6 +79,9 @@ def _worker_main(
     from camfleet.sources import CameraReader, FrameSlot
 
     camera = CameraConfig.model_validate_json(camera_json)
+    fleet_of_one = FleetConfig.model_validate_json(fleet_json).model_copy(
+        update={"cameras": [camera]}
+    )
     report = _Report(camera.id)
     try:
         detectors: dict[str, Any] = {}
@@ -95,6 +102,7 @@ def _worker_main(
     reader = CameraReader(camera.id, factory=open_camera(camera), slot=slot)
     gate = MotionGate(camera.motion.sensitivity, camera.motion.keepalive_s,
                       enabled=camera.motion.enabled)
+    sink = None if sink_factory is None else sink_factory(fleet_of_one)
     reader.start()
     ready.set()
     dropped_seen = 0
@@ -103,7 +111,7 @@ def _worker_main(
         while not stop.is_set():
             frame = slot.get(timeout=0.05)
             if frame is not None:
-                _analyse(frame, camera, gate, detectors, report, send_results)
+                _analyse(frame, camera, gate, detectors, report, sink)
             now = time.monotonic()
             if now - last_report >= _REPORT_EVERY_S:
                 dropped = slot.dropped
@@ -121,6 +129,8 @@ def _worker_main(
         out.put(report)
         for detector in detectors.values():
             detector.close()
+        if sink is not None:
+            sink.close()
 
 
 def _analyse(
@@ -129,7 +139,7 @@ def _analyse(
     gate: MotionGate,
     detectors: dict[str, Any],
     report: _Report,
-    send_results: bool,
+    sink: ResultSink | None,
 ) -> None:
     report.counts["sampled"] += 1
     image, offset = crop_to_roi(frame.image, camera.roi)
@@ -145,25 +155,32 @@ def _analyse(
         found = shift_detections(detector.postprocess(raw, batch)[0], offset)
         t3 = time.monotonic()
         report.stages += [("preprocess", t1 - t0), ("inference", t2 - t1), ("postprocess", t3 - t2)]
-        if send_results:
-            report.results.append((frame, model_id, found))
-        else:
-            report.latencies_s.append(t3 - frame.captured_at)
+        if sink is not None:
+            try:
+                sink.on_result(frame, model_id, found)
+            except Exception:
+                log.exception("camera %r: result sink failed", camera.id)
+            report.stages.append(("sink", time.monotonic() - t3))
+        report.latencies_s.append(time.monotonic() - frame.captured_at)
 
 
 class TimesliceEngine:
-    """N worker processes, one per camera; same start/stop/metrics surface as SharedEngine."""
+    """N worker processes, one per camera; same start/stop/metrics surface as SharedEngine.
+
+    Each worker builds its own result sink with ``sink_factory`` (its own database writer),
+    as separate pods would.
+    """
 
     def __init__(
         self,
         fleet: FleetConfig,
-        sink: ResultSink | None = None,
+        sink_factory: SinkFactory | None = None,
         cache_dir: Path = Path("camfleet-data/cache"),
         metrics: FleetMetrics | None = None,
         threads: int | None = None,
     ) -> None:
         self.fleet = fleet
-        self.sink = sink
+        self.sink_factory = sink_factory
         self.metrics = metrics if metrics is not None else FleetMetrics()
         self._cache_dir = cache_dir
         self._threads = threads or fleet.runtime.threads or threads_per_worker(len(fleet.cameras))
@@ -178,15 +195,16 @@ class TimesliceEngine:
 
     def start(self) -> None:
         runtime = self.fleet.runtime
+        fleet_json = self.fleet.model_dump_json()
         for camera in self.fleet.cameras:
             ready = self._ctx.Event()
             models = {m: self.fleet.models[m].model_dump_json() for m in camera.models}
             process = self._ctx.Process(
                 target=_worker_main,
                 name=f"timeslice-{camera.id}",
-                args=(camera.model_dump_json(), models, runtime.device_id,
+                args=(fleet_json, camera.model_dump_json(), models, runtime.device_id,
                       runtime.queue_per_camera, str(self._cache_dir), self._threads,
-                      self.sink is not None, self._out, ready, self._stop),
+                      self.sink_factory, self._out, ready, self._stop),
                 daemon=True,
             )
             process.start()
@@ -218,8 +236,6 @@ class TimesliceEngine:
                 process.join(1.0)
         self._running = False
         self._collector.join(timeout)
-        if self.sink is not None:
-            self.sink.close()
 
     def __enter__(self) -> TimesliceEngine:
         self.start()
@@ -250,12 +266,5 @@ class TimesliceEngine:
             self.metrics.batch("timeslice", 1)
         for seconds in report.latencies_s:
             self.metrics.latency(camera_id, seconds)
-        for frame, model_id, detections in report.results:
-            if self.sink is not None:
-                try:
-                    self.sink.on_result(frame, model_id, detections)
-                except Exception:
-                    log.exception("camera %r: result sink failed", camera_id)
-            self.metrics.latency(camera_id, time.monotonic() - frame.captured_at)
         self.states[camera_id] = report.state
         self.metrics.camera_state(camera_id, report.state, report.error)
