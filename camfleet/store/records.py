@@ -5,7 +5,7 @@ and webhook payloads. No I/O here, so the writer's batching rules are easy to te
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -143,6 +143,3 @@ def webhook_payload(row: Mapping[str, Any], phase: EventPhase) -> dict[str, Any]
         "snapshot_path": row["snapshot_path"],
     }
 
-
-def phases_in_order(phases: Sequence[EventPhase] | frozenset[EventPhase]) -> list[EventPhase]:
-    return [p for p in ("open", "closed") if p in phases]
