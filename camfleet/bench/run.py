@@ -94,6 +94,7 @@ def run_bench(
     info = inspect_model(options.model_path)
     with open_source(options.source, camera_id="probe", analyze_fps=None) as probe:
         first = probe.read()
+        native_fps = probe.native_fps
     if first is None:
         from camfleet.errors import SourceError
 
@@ -154,7 +155,7 @@ def run_bench(
         else {"kind": "cpu", "name": machine.cpu_model, "count": 1,
               "memory_gb": machine.memory_gb}
     )
-    return {
+    profile: dict[str, Any] = _nan_to_none({
         "schema": "camfleet.bench/1",
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "camfleet " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "camfleet bench",
@@ -165,7 +166,7 @@ def run_bench(
         "provider": options.provider,
         "model": options.model_path.name,
         "model_family": _family(options.model_path, info.params),
-        "camera": {"width": first.width, "height": first.height},
+        "camera": {"width": first.width, "height": first.height, "fps": native_fps},
         "source": options.source,
         "analyze_fps": options.analyze_fps,
         "slo_ms": options.slo_ms,
@@ -176,4 +177,16 @@ def run_bench(
         "saturation": saturation,
         "decode": None,
         "modes": modes,
-    }
+    })
+    return profile
+
+
+def _nan_to_none(value: Any) -> Any:
+    """JSON has no NaN: an unmeasured number is written as null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value

@@ -41,6 +41,7 @@ class BatchPolicy:
     max_batch: int
     max_wait_s: float
     safety_s: float = 0.005
+    stale_after_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.max_batch < 1:
@@ -186,7 +187,11 @@ class DeadlineBatcher(Generic[T]):
         return taken
 
     def _shed_hopeless(self, now: float) -> None:
-        cutoff = now + self.latency.expected(1)
+        # Trust the estimate only while it is fresh: when every frame looks hopeless nothing
+        # runs, nothing is measured, and a pessimistic estimate would shed forever. A stale
+        # estimate sheds only frames already past their deadline, so one runs and re-measures.
+        fresh = now - self.latency.observed_at <= self.policy.stale_after_s
+        cutoff = now + (self.latency.expected(1) if fresh else 0.0)
         for key in list(self._groups):
             group = self._groups[key]
             while group and group[0].deadline < cutoff:

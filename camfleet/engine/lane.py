@@ -61,6 +61,7 @@ class ModelLane:
         self._on_done = on_done
         self._clock = clock
         self.latency = LatencyModel(prior_s_per_item)
+        self.latency.observe(1, prior_s_per_item, now=clock())
         self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
         self._cond = threading.Condition()
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
@@ -179,7 +180,7 @@ class ModelLane:
         t1 = self._clock()
         detections = self.detector.postprocess(raw, tensor)
         t2 = self._clock()
-        self.latency.observe(size, t2 - started)
+        self.latency.observe(size, t2 - started, now=t2)
         self._metrics.stage("inference", (t1 - t0) / size, size)
         self._metrics.stage("postprocess", (t2 - t1) / size, size)
         self._metrics.batch(self.model_id, size)

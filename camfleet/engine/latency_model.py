@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 __all__ = ["LatencyModel"]
@@ -24,9 +25,12 @@ class LatencyModel:
         self._alpha = alpha
         self._mean: dict[int, float] = {}
         self._lock = threading.Lock()
+        self.observed_at = -math.inf
 
-    def observe(self, batch_size: int, seconds: float) -> None:
+    def observe(self, batch_size: int, seconds: float, now: float | None = None) -> None:
         with self._lock:
+            if now is not None:
+                self.observed_at = now
             old = self._mean.get(batch_size)
             self._mean[batch_size] = (
                 seconds if old is None else old + self._alpha * (seconds - old)

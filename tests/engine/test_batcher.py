@@ -12,6 +12,7 @@ SLO = 0.5
 
 def make(clock, max_batch=4, max_wait=0.05, per_item=0.01, capacity=100):
     latency = LatencyModel(prior_s_per_item=per_item)
+    latency.observe(1, per_item, now=clock())
     return DeadlineBatcher[str](BatchPolicy(max_batch, max_wait), latency, clock, capacity)
 
 
@@ -78,6 +79,19 @@ def test_hopeless_frames_are_shed_not_processed_late(clock):
     assert len(batcher) == 1
 
 
+def test_stale_pessimistic_estimate_does_not_shed_forever(clock):
+    # a warm-up under load measured 0.6 s per frame: every frame (SLO 0.5 s) looks hopeless
+    batcher = make(clock, per_item=0.6, max_wait=0.0)
+    batcher.offer("a", (384, 640), clock() + 0.5)
+    assert batcher.poll() is None and batcher.take_shed() == ["a"]
+    # nothing ran for longer than stale_after_s: the estimate is no longer trusted ...
+    clock.advance(batcher.policy.stale_after_s + 0.1)
+    batcher.offer("b", (384, 640), clock() + 0.5)
+    batch = batcher.poll()
+    # ... so the frame runs (and re-measures) instead of being shed
+    assert batch is not None and batch.items == ("b",)
+
+
 def test_batch_size_shrinks_to_keep_head_deadline(clock):
     # 4 frames, each batch item costs 0.1 s; head deadline 0.25 s away -> at most 2 fit
     batcher = make(clock, max_batch=4, per_item=0.1, max_wait=0.0)
@@ -97,7 +111,7 @@ def test_capacity_overflow_sheds_earliest_deadline(clock):
 
 def test_learned_latency_changes_dispatch(clock):
     batcher = make(clock, max_wait=10.0, per_item=0.01)
-    batcher.latency.observe(2, 0.3)
+    batcher.latency.observe(2, 0.3, now=clock())
     batcher.offer("a", (384, 640), clock() + 0.5)
     wait = batcher.wait_time()
     assert wait is not None and wait == pytest.approx(0.5 - 0.3 - 0.005)
@@ -145,6 +159,7 @@ def test_policy_validation():
 def test_latency_model_extrapolates_linearly_from_nearest():
     model = LatencyModel(prior_s_per_item=0.02)
     assert model.expected(3) == pytest.approx(0.06)
+    assert model.observed_at == float("-inf")
     model.observe(4, 0.2)
     assert model.expected(4) == pytest.approx(0.2)
     assert model.expected(8) == pytest.approx(0.4)
