@@ -7,6 +7,9 @@ oldest when the engine is slow) and, when the source fails, logs one warning lin
 and never blocks another camera. A finite source (a non-looping file) ends the thread with
 state ``ended``.
 
+Frame ``seq`` numbers count the camera's frames across reconnects: the reader renumbers the
+frames of a reopened source so that ``seq`` never goes back.
+
 ``stop()`` returns promptly between frames and during backoff; a read blocked inside FFmpeg
 finishes within that source's read timeout.
 """
@@ -17,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from camfleet.errors import SourceError
 from camfleet.sources.base import Source, SourceState, SourceStatus
@@ -124,6 +128,8 @@ class CameraReader:
             frame = source.read()
             if frame is None:
                 return True
+            if frame.seq != self._frames_read:  # a reopened source counts from 0 again
+                frame = replace(frame, seq=self._frames_read)
             self.slot.put(frame)
             with self._lock:
                 self._frames_read += 1

@@ -105,9 +105,11 @@ def test_backs_off_while_failing_and_starts_over_after_frames(
     with caplog.at_level(logging.WARNING, logger="camfleet.sources.reader"):
         reader.start()
         assert wait_until(lambda: reader.status.frames_read >= 10, timeout_s=10)
-        status = reader.status
         reader.stop()
-    assert status.state == "streaming" and status.reconnects == 4
+        status = reader.status
+    latest = [reader.slot.get_nowait(), reader.slot.get_nowait()]
+    assert [f.seq for f in latest if f] == [status.frames_read - 2, status.frames_read - 1]
+    assert status.state == "stopped" and status.reconnects == 4
     assert status.last_error == "camera 'cam1': lost synthetic: dropped; wait"
     delays = [b - a for a, b in itertools.pairwise(attempts)]
     assert delays[0] >= 0.09 and delays[1] >= 0.19 and delays[2] >= 0.39  # doubling
