@@ -78,10 +78,14 @@ def test_fall_model_reshape_constants_lose_their_batch(cache_dir: Path) -> None:
     }
 
 
-@pytest.mark.parametrize("allowzero", [False, True])
-def test_batch_free_reshapes_are_left_alone(tmp_path: Path, allowzero: bool) -> None:
+@pytest.mark.parametrize(
+    ("allowzero", "shape_node"), [(False, False), (True, False), (False, True)]
+)
+def test_batch_free_reshapes_are_left_alone(
+    tmp_path: Path, allowzero: bool, shape_node: bool
+) -> None:
     source = tmp_path / "tiny.onnx"
-    onnx.save(tiny_detect_model(allowzero=allowzero), str(source))
+    onnx.save(tiny_detect_model(allowzero=allowzero, shape_node=shape_node), str(source))
     session = _session(make_batch_dynamic(source, tmp_path / "cache"))
     images = np.random.default_rng(1).random((3, 3, 4, 4), dtype=np.float32)
 
