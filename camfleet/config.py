@@ -128,6 +128,9 @@ class RuntimeConfig(_Strict):
         None, description="ONNX Runtime intra-op threads; default: all cores"
     )
     queue_per_camera: Annotated[int, Field(ge=1, le=64)] = 2
+    inference_workers: Annotated[int, Field(ge=1, le=2)] = Field(
+        2, description="shared mode: batches of one model run at once on its one session"
+    )
 
 
 class WebhookConfig(_Strict):

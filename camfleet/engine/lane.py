@@ -1,9 +1,11 @@
 """One model's lane: a deadline batcher fed by every camera, and the threads that run it.
 
-A *prepare* thread takes ready batches from the batcher and letterboxes them; an *infer*
-thread runs ONNX Runtime and decodes boxes. The two overlap (CPU pre-processing of the next
-batch while the accelerator runs the current one), and both release the GIL in OpenCV and
-ONNX Runtime. Results go to ``on_done`` on the infer thread; keep it cheap.
+A *prepare* thread takes ready batches from the batcher and letterboxes them; ``workers``
+*infer* threads run ONNX Runtime on the one shared session (its ``run`` is thread-safe) and
+decode boxes. Preparing the next batch overlaps running the current one, two batches can run
+at once (on a CPU, two concurrent batch-one runs beat one two-thread run), and every stage
+releases the GIL in OpenCV and ONNX Runtime. Results go to ``on_done`` on an infer thread;
+keep it cheap.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class BatchDetector(Protocol):
 
 
 _STOP = object()
+_MAX_IN_FLIGHT = 2
 
 
 class ModelLane:
@@ -53,7 +56,11 @@ class ModelLane:
         capacity: int,
         clock: Callable[[], float] = time.monotonic,
         prior_s_per_item: float = 0.05,
+        workers: int = 1,
     ) -> None:
+        if not 1 <= workers <= _MAX_IN_FLIGHT:
+            raise ValueError(f"workers must be 1..{_MAX_IN_FLIGHT}, got {workers}")
+        self.workers = workers
         self.model_id = model_id
         self.detector = detector
         self.slo_s = slo_s
@@ -67,7 +74,7 @@ class ModelLane:
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
         # The detector's preprocessor alternates two tensor buffers: at most two batches may
         # be prepared-or-running at once, or the next one would overwrite a running input.
-        self._free_buffers = threading.Semaphore(2)
+        self._free_buffers = threading.Semaphore(_MAX_IN_FLIGHT)
         self._running = False
         self._accepting = False
         self._threads: list[threading.Thread] = []
@@ -77,8 +84,11 @@ class ModelLane:
     def start(self) -> None:
         self._running = self._accepting = True
         self._threads = [
-            threading.Thread(target=self._prepare_loop, name=f"prep-{self.model_id}", daemon=True),
-            threading.Thread(target=self._infer_loop, name=f"infer-{self.model_id}", daemon=True),
+            threading.Thread(target=self._prepare_loop, name=f"prep-{self.model_id}", daemon=True)
+        ] + [
+            threading.Thread(target=self._infer_loop, name=f"infer-{self.model_id}-{i}",
+                             daemon=True)
+            for i in range(self.workers)
         ]
         for thread in self._threads:
             thread.start()
@@ -142,7 +152,8 @@ class ModelLane:
                 self._fail(batch)
                 continue
             self._prepared.put(prepared)
-        self._prepared.put(_STOP)
+        for _ in range(self.workers):
+            self._prepared.put(_STOP)
 
     def _infer_loop(self) -> None:
         while True:

@@ -132,6 +132,7 @@ class SharedEngine:
                 on_done=self._on_done,
                 capacity=max(cfg.max_batch * 2, cameras_per_model[model_id] * 2),
                 prior_s_per_item=warm_up(detector),
+                workers=runtime.inference_workers,
             )
         self._running.set()
         self._results_thread.start()
