@@ -189,13 +189,13 @@ class Detector:
 
     def __repr__(self) -> str:
         return (
-            f"Detector({self.info.path.name!r}, provider={self.provider!r}, "
+            f"Detector({self.info.source.name!r}, provider={self.provider!r}, "
             f"imgsz={self.imgsz}, classes={self.info.num_classes})"
         )
 
     def _require_session(self) -> ort.InferenceSession:
         if self._session is None:
-            raise ModelError(f"{self.info.path.name}: detector is closed; load it again")
+            raise ModelError(f"{self.info.source.name}: detector is closed; load it again")
         return self._session
 
     def _run(self, session: ort.InferenceSession, tensor: npt.NDArray[np.float32]) -> Any:
@@ -204,7 +204,7 @@ class Detector:
         except Exception as exc:  # onnxruntime's pybind11 errors share no useful base class
             first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise ModelError(
-                f"{self.info.path.name}: inference failed on input {tuple(tensor.shape)} "
+                f"{self.info.source.name}: inference failed on input {tuple(tensor.shape)} "
                 f"({first_line}); check the model accepts this batch size and shape"
             ) from exc
 

@@ -55,6 +55,11 @@ class ModelInfo:
     producer: str
     rewritten_from: Path | None = None
 
+    @property
+    def source(self) -> Path:
+        """The file the user named (the original, when ``path`` is a rewritten copy)."""
+        return self.rewritten_from or self.path
+
 
 def load_model_proto(path: Path) -> onnx.ModelProto:
     """Parse an ONNX file (weights included), translating failures into :class:`ModelError`."""

@@ -164,3 +164,14 @@ def test_warmup_then_close(cache_dir: Path, carphone_frame: npt.NDArray[np.uint8
 
     with pytest.raises(ModelError, match="detector is closed"):
         detector.detect([carphone_frame])
+
+
+def test_inference_errors_are_model_errors(tiny_model_path: Path, tmp_path: Path) -> None:
+    from camfleet.model import Letterbox, PreparedBatch
+
+    box = Letterbox(scale=1.0, pad_x=0, pad_y=0, resized_w=5, resized_h=5)
+    wrong = PreparedBatch(np.zeros((1, 3, 5, 5), np.float32), (box,), ((5, 5),))
+
+    detector = Detector.load(tiny_model_path, threads=1, cache_dir=tmp_path)
+    with pytest.raises(ModelError, match=r"^tiny\.onnx: inference failed on input \(1, 3, 5, 5\)"):
+        detector.infer(wrong)
