@@ -27,6 +27,7 @@ from camfleet.model.preprocess import PreparedBatch, Preprocessor
 from camfleet.model.session import (
     DEFAULT_CACHE_DIR,
     ShapeProfile,
+    check_provider,
     create_session,
     provider_key,
 )
@@ -88,6 +89,7 @@ class Detector:
         _check_range("iou", iou, 0.0, 1.0)
         if max_det < 1 or max_batch < 1:
             raise ValueError(f"max_det and max_batch must be >= 1, got {max_det}, {max_batch}")
+        check_provider(provider)  # before a batch rewrite that would be wasted
         source, cache_dir = Path(path), Path(cache_dir)
         info = inspect_model(source)
         class_filter = _class_filter(classes, info)

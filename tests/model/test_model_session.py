@@ -37,12 +37,13 @@ def test_missing_gpu_provider_fails_cleanly(
         pytest.skip(f"{provider} is available in this onnxruntime build")
 
     with pytest.raises(ProviderUnavailableError) as caught:
-        Detector.load(tiny_model_path, provider=provider, cache_dir=tmp_path)
+        Detector.load(tiny_model_path, provider=provider, cache_dir=tmp_path / "cache")
 
     message = str(caught.value)
     assert message.startswith(f"provider '{provider}' is not available in this onnxruntime build")
     assert "CPUExecutionProvider" in message
     assert "--provider" in message and "\n" not in message
+    assert not (tmp_path / "cache").exists(), "refused before rewriting the static model"
 
 
 def test_unknown_provider_is_refused(tiny_model_path: Path, tmp_path: Path) -> None:
