@@ -13,6 +13,7 @@ from rich.table import Table
 from camfleet.bench.run import BenchOptions, Mode, run_bench
 from camfleet.bench.trial import TrialResult
 from camfleet.commands._render import make_console
+from camfleet.config import default_max_batch
 from camfleet.errors import ConfigError
 from camfleet.paths import BUNDLED_MODEL, DEFAULT_DATA_DIR
 
@@ -123,7 +124,9 @@ def bench(
     modes: str = typer.Option("shared,timeslice", help="Modes to compare."),
     gating: str = typer.Option("off", help="Motion gating: off, on or both."),
     max_cameras: int = typer.Option(256, help="Upper bound of the capacity search."),
-    max_batch: int = typer.Option(8, help="Largest batch in shared mode."),
+    max_batch: int | None = typer.Option(
+        None, help="Largest batch in shared mode; default 1 on CPU, 32 on a GPU."
+    ),
     max_trials: int = typer.Option(8, help="Trials per capacity search."),
     quick: bool = typer.Option(False, "--quick", help="Short trials (< 3 min on 2 CPU cores)."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the profile here."),
@@ -143,7 +146,8 @@ def bench(
         model_path=model, provider=provider, analyze_fps=analyze_fps, slo_ms=slo_ms,
         source=source, duration_s=duration, warmup_s=warmup,
         modes=cast(tuple[Mode, ...], chosen), gating=gating_modes, max_cameras=max_cameras,
-        max_batch=max_batch, max_trials=max_trials, ceiling_s=3.0 if quick else 10.0,
+        max_batch=max_batch or default_max_batch(provider), max_trials=max_trials,
+        ceiling_s=3.0 if quick else 10.0,
         saturation=not quick, cache_dir=data_dir / "cache",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -32,8 +33,10 @@ def run_detection(
     jsonl: Path | None,
     max_frames: int | None,
     progress: Progress,
+    also: Callable[[Frame, Detections], None] | None = None,
 ) -> tuple[StageTimes, Counter[str]]:
-    """Detect on one source, writing the optional outputs; returns timings and class counts."""
+    """Detect on one source, writing the optional outputs and calling ``also`` for every
+    analysed frame; returns timings and class counts."""
     names = detector.info.names
     annotator = Annotator(names)
     found: Counter[str] = Counter()
@@ -52,6 +55,8 @@ def run_detection(
                 video.write(annotator.draw(frame.image, detections, copy=False))
             if lines is not None:
                 lines.write(frame, detections)
+            if also is not None:
+                also(frame, detections)
             progress.advance(task)
 
         try:

@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -73,8 +74,10 @@ class ModelLane:
         self._cond = threading.Condition()
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
         # The detector's preprocessor alternates two tensor buffers: at most two batches may
-        # be prepared-or-running at once, or the next one would overwrite a running input.
-        self._free_buffers = threading.Semaphore(_MAX_IN_FLIGHT)
+        # be prepared-or-running at once, and a third may only be prepared once the *oldest*
+        # is done (its buffer is the one the third overwrites). Only the prepare thread
+        # touches this deque; infer threads set the events.
+        self._in_flight: deque[threading.Event] = deque()
         self._running = False
         self._accepting = False
         self._threads: list[threading.Thread] = []
@@ -141,17 +144,20 @@ class ModelLane:
 
     def _prepare_loop(self) -> None:
         while True:
-            self._free_buffers.acquire()
+            while len(self._in_flight) >= _MAX_IN_FLIGHT:
+                self._in_flight[0].wait()
+                self._in_flight.popleft()
             batch = self._next_batch()
             if batch is None:
                 break
             try:
-                prepared = self._prepare(batch)
+                batch_, tensor, started = self._prepare(batch)
             except Exception:
-                self._free_buffers.release()
                 self._fail(batch)
                 continue
-            self._prepared.put(prepared)
+            done = threading.Event()
+            self._in_flight.append(done)
+            self._prepared.put((batch_, tensor, started, done))
         for _ in range(self.workers):
             self._prepared.put(_STOP)
 
@@ -160,13 +166,13 @@ class ModelLane:
             item = self._prepared.get()
             if item is _STOP:
                 return
-            batch, tensor, started = item
+            batch, tensor, started, done = item
             try:
                 self._finish(batch, tensor, started)
             except Exception:
                 self._fail(batch)
             finally:
-                self._free_buffers.release()
+                done.set()
 
     def _run(self, batch: Batch[Work]) -> None:
         try:

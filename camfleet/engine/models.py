@@ -43,7 +43,7 @@ def load_fleet_models(
                 device_id=fleet.runtime.device_id,
                 threads=threads if threads is not None else fleet.runtime.threads,
                 cache_dir=cache_dir,
-                max_batch=cfg.max_batch,
+                max_batch=cfg.batch_limit,
             )
             log.info("model %r loaded from %s", model_id, cfg.path)
     except BaseException:

@@ -126,11 +126,11 @@ class SharedEngine:
             self._lanes[model_id] = ModelLane(
                 model_id,
                 detector,
-                BatchPolicy(max_batch=cfg.max_batch, max_wait_s=max_wait),
+                BatchPolicy(max_batch=cfg.batch_limit, max_wait_s=max_wait),
                 slo_s=runtime.slo_ms / 1000.0,
                 metrics=self.metrics,
                 on_done=self._on_done,
-                capacity=max(cfg.max_batch * 2, cameras_per_model[model_id] * 2),
+                capacity=max(cfg.batch_limit * 2, cameras_per_model[model_id] * 2),
                 prior_s_per_item=warm_up(detector),
                 workers=runtime.inference_workers,
             )
