@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +62,7 @@ def run_detection(
 
         try:
             times = detect_stream(source, detector, on_result, max_frames=max_frames)
+            progress.update(task, total=times.frames, completed=times.frames)
         finally:
             if video is not None:
                 video.close()
@@ -88,7 +90,7 @@ def _expected_frames(
         return cap
     expected = frame_count
     if analyze_fps and native_fps > analyze_fps:
-        expected = int(frame_count * analyze_fps / native_fps) + 1
+        expected = math.ceil(frame_count * analyze_fps / native_fps)
     return min(expected, cap) if cap else expected
 
 
