@@ -38,6 +38,9 @@ class BenchOptions:
     modes: tuple[Mode, ...] = ("shared", "timeslice")
     gating: tuple[bool, ...] = (False,)
     max_cameras: int = 256
+    # Each timeslice worker is a process with its own session (and CUDA context): memory,
+    # not compute, bounds how many a machine can start.
+    max_timeslice_cameras: int = 64
     max_batch: int = 8
     max_trials: int = 8
     ceiling_s: float = 10.0
@@ -123,19 +126,26 @@ def run_bench(
         for mode in options.modes:
             key = mode if gating is False or options.gating == (True,) else f"{mode}_gated"
             guess = estimate * (4 if gating else 1)
+            limit = (
+                min(options.max_cameras, options.max_timeslice_cameras)
+                if mode == "timeslice"
+                else options.max_cameras
+            )
             log(f"searching capacity: {mode}, gating {'on' if gating else 'off'}, "
-                f"starting at {min(guess, options.max_cameras)} cameras")
+                f"starting at {min(guess, limit)} cameras (at most {limit})")
             result = search_capacity(
                 lambda n, m=mode, g=gating: run_trial_subprocess(  # type: ignore[misc]
                     spec(m, n, g, options.duration_s)
                 ),
                 estimate=guess,
-                max_cameras=options.max_cameras,
+                max_cameras=limit,
                 max_trials=options.max_trials,
                 on_trial=on_trial,
             )
             entry = _mode_entry(result, gating)
             entry["rss_mb_per_added_camera"] = _marginal_rss(result)
+            entry["search_limit"] = limit
+            entry["capped"] = result.capacity >= limit
             modes[key] = entry
             log(f"{key}: capacity {result.capacity}")
     if options.saturation and "shared" in options.modes:

@@ -28,6 +28,11 @@ def _num(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def _capacity(mode: dict[str, Any]) -> str:
+    """Capacity, marked as a lower bound when the search hit its limit."""
+    return f"{'>=' if mode.get('capped') else ''}{mode['capacity']}"
+
+
 def _summary_table(profile: dict[str, Any]) -> Table:
     table = Table(
         title=(
@@ -43,7 +48,7 @@ def _summary_table(profile: dict[str, Any]) -> Table:
         table.add_column(column, justify="left" if column == "mode" else "right")
     for name, mode in profile["modes"].items():
         table.add_row(
-            name, str(mode["capacity"]), _num(mode["p50_ms"]), _num(mode["p99_ms"]),
+            name, _capacity(mode), _num(mode["p50_ms"]), _num(mode["p99_ms"]),
             _num(mode["img_s"]), _num(mode["shed_pct"], 2), _num(mode["gated_pct"]),
             _num(mode["mean_batch"]), _num(mode["rss_mb"], 0),
             _num(mode["rss_mb_per_camera"]),
@@ -98,7 +103,7 @@ def render_markdown(profile: dict[str, Any]) -> str:
     ]
     for name, mode in profile["modes"].items():
         out.append(
-            f"| {name} | {mode['capacity']} | {_num(mode['p50_ms'])} | {_num(mode['p99_ms'])} "
+            f"| {name} | {_capacity(mode)} | {_num(mode['p50_ms'])} | {_num(mode['p99_ms'])} "
             f"| {_num(mode['img_s'])} | {_num(mode['shed_pct'], 2)} | "
             f"{_num(mode['gated_pct'])} | {_num(mode['mean_batch'])} | "
             f"{_num(mode['rss_mb'], 0)} | {_num(mode['rss_mb_per_camera'])} |"
@@ -124,6 +129,9 @@ def bench(
     modes: str = typer.Option("shared,timeslice", help="Modes to compare."),
     gating: str = typer.Option("off", help="Motion gating: off, on or both."),
     max_cameras: int = typer.Option(256, help="Upper bound of the capacity search."),
+    max_timeslice_cameras: int = typer.Option(
+        64, help="Upper bound for timeslice (one process per camera)."
+    ),
     max_batch: int | None = typer.Option(
         None, help="Largest batch in shared mode; default 1 on CPU, 32 on a GPU."
     ),
@@ -146,6 +154,7 @@ def bench(
         model_path=model, provider=provider, analyze_fps=analyze_fps, slo_ms=slo_ms,
         source=source, duration_s=duration, warmup_s=warmup,
         modes=cast(tuple[Mode, ...], chosen), gating=gating_modes, max_cameras=max_cameras,
+        max_timeslice_cameras=max_timeslice_cameras,
         max_batch=max_batch or default_max_batch(provider), max_trials=max_trials,
         ceiling_s=3.0 if quick else 10.0,
         saturation=not quick, cache_dir=data_dir / "cache",
