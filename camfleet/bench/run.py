@@ -46,6 +46,7 @@ class BenchOptions:
     ceiling_s: float = 10.0
     saturation: bool = True
     cache_dir: Path = Path("camfleet-data/cache")
+    store: bool = True
 
 
 def _family(model_path: Path, params: int | None) -> str:
@@ -118,6 +119,7 @@ def run_bench(
             analyze_fps=options.analyze_fps, slo_ms=options.slo_ms, duration_s=duration,
             warmup_s=options.warmup_s, gating=gating, max_batch=options.max_batch,
             cache_dir=str(options.cache_dir),
+            store_dir=str(options.cache_dir.parent / "bench-store") if options.store else None,
         )
 
     modes: dict[str, Any] = {}
@@ -183,6 +185,7 @@ def run_bench(
         "duration_s": options.duration_s,
         "max_batch": options.max_batch,
         "gating": options.gating == (True,),
+        "store": "sqlite" if options.store else None,
         "ceiling_img_s": ceiling,
         "saturation": saturation,
         "decode": None,

@@ -17,7 +17,7 @@ from typing import Literal
 import psutil
 
 from camfleet.config import FleetConfig, parse_fleet
-from camfleet.engine import create_engine
+from camfleet.engine import SinkFactory, create_engine
 
 __all__ = ["TrialResult", "TrialSpec", "build_fleet", "run_trial"]
 
@@ -37,6 +37,7 @@ class TrialSpec:
     max_batch: int
     cache_dir: str
     threads: int | None = None
+    store_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,21 @@ def _tree_rss_mb() -> float:
     return total / 2**20
 
 
+def _sink_factory(spec: TrialSpec, fleet: FleetConfig) -> SinkFactory | None:
+    """Storage on, as in production: tracking/rules and an SQLite writer per process."""
+    if spec.store_dir is None:
+        return None
+    from camfleet.store.location import StoreLocation
+    from camfleet.wiring import StoreSinkFactory, model_names
+
+    return StoreSinkFactory(StoreLocation(None, Path(spec.store_dir)), model_names(fleet))
+
+
 def run_trial(spec: TrialSpec) -> TrialResult:
-    engine = create_engine(build_fleet(spec), cache_dir=Path(spec.cache_dir))
+    fleet = build_fleet(spec)
+    engine = create_engine(
+        fleet, _sink_factory(spec, fleet), cache_dir=Path(spec.cache_dir)
+    )
     engine.start()
     try:
         time.sleep(spec.warmup_s)

@@ -137,6 +137,9 @@ def bench(
     ),
     max_trials: int = typer.Option(8, help="Trials per capacity search."),
     quick: bool = typer.Option(False, "--quick", help="Short trials (< 3 min on 2 CPU cores)."),
+    store: bool = typer.Option(
+        True, help="Run trials with tracking, rules and an SQLite store on, as in production."
+    ),
     json_path: Path | None = typer.Option(None, "--json", help="Write the profile here."),
     markdown: Path | None = typer.Option(None, help="Append a BENCHMARKS.md section here."),
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Cache directory for models."),
@@ -157,7 +160,7 @@ def bench(
         max_timeslice_cameras=max_timeslice_cameras,
         max_batch=max_batch or default_max_batch(provider), max_trials=max_trials,
         ceiling_s=3.0 if quick else 10.0,
-        saturation=not quick, cache_dir=data_dir / "cache",
+        saturation=not quick, cache_dir=data_dir / "cache", store=store,
     )
 
     def on_trial(trial: TrialResult) -> None:
