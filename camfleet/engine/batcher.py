@@ -20,6 +20,7 @@ earliest deadline: the one most likely to be late anyway. Threads around it stay
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from collections import Counter
@@ -156,15 +157,24 @@ class DeadlineBatcher(Generic[T]):
 
     def _release(self, key: Hashable, now: float, respect_deadline: bool = True) -> Batch[T]:
         group = self._groups[key]
-        size = min(len(group), self.policy.max_batch)
+        taken = self._take_fairly(group, min(len(group), self.policy.max_batch))
         if respect_deadline:
-            head_deadline = group[0].deadline
-            while size > 1 and now + self.latency.expected(size) > head_deadline:
-                size -= 1
-        taken = self._take_fairly(group, size)
+            size = self._goodput_size([e.deadline for e in taken], now)
+            for entry in taken[size:]:
+                heapq.heappush(group, entry)
+            taken = taken[:size]
+        self._size -= len(taken)
+        if respect_deadline:
+            finish = now + self.latency.expected(size)
+            late = [e for e in taken if e.deadline < finish]
+            if late and len(late) < len(taken):
+                taken = [e for e in taken if e.deadline >= finish]
+                for entry in late:
+                    self._shed.append(entry.item)
+                    self.shed_total += 1
         if not group:
             del self._groups[key]
-        self._size -= size
+        self._served.update(e.tenant for e in taken)
         return Batch(
             key=key,
             items=tuple(e.item for e in taken),
@@ -172,6 +182,23 @@ class DeadlineBatcher(Generic[T]):
             enqueued_at=tuple(e.enqueued_at for e in taken),
             released_at=now,
         )
+
+    def _goodput_size(self, deadlines: list[float], now: float) -> int:
+        """How many of the EDF-sorted candidates to run now: the size that finishes the most
+        of them in time, counting the rest as the next batch (ties go to the larger batch).
+        Shrinking a batch only to save its most urgent frame costs throughput and, under
+        overload, makes every later frame later: a spiral down to batches of one."""
+        total = len(deadlines)
+        best_size, best_in_time = total, -1
+        for size in range(total, 0, -1):
+            first_done = now + self.latency.expected(size)
+            in_time = size - bisect.bisect_left(deadlines, first_done, hi=size)
+            if size < total:
+                second_done = first_done + self.latency.expected(total - size)
+                in_time += total - bisect.bisect_left(deadlines, second_done, lo=size)
+            if in_time > best_in_time:
+                best_size, best_in_time = size, in_time
+        return best_size
 
     def _take_fairly(self, group: list[_Entry[T]], size: int) -> list[_Entry[T]]:
         tie_window = group[0].deadline + self.latency.expected(self.policy.max_batch)
@@ -182,7 +209,6 @@ class DeadlineBatcher(Generic[T]):
         taken, rest = candidates[:size], candidates[size:]
         for entry in rest:
             heapq.heappush(group, entry)
-        self._served.update(e.tenant for e in taken)
         taken.sort()
         return taken
 

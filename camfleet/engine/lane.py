@@ -1,6 +1,7 @@
 """One model's lane: a deadline batcher fed by every camera, and the threads that run it.
 
-A *prepare* thread takes ready batches from the batcher and letterboxes them; ``workers``
+Frames are letterboxed as they are offered (on the intake threads, in parallel); a *prepare*
+thread takes ready batches from the batcher and stacks their canvases; ``workers``
 *infer* threads run ONNX Runtime on the one shared session (its ``run`` is thread-safe) and
 decode boxes. Preparing the next batch overlaps running the current one, two batches can run
 at once (on a CPU, two concurrent batch-one runs beat one two-thread run), and every stage
@@ -16,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from camfleet.engine.batcher import Batch, BatchPolicy, DeadlineBatcher
@@ -32,9 +34,9 @@ log = logging.getLogger(__name__)
 class BatchDetector(Protocol):
     """What a lane needs from :class:`camfleet.model.Detector`."""
 
-    def input_shape(self, height: int, width: int) -> tuple[int, int]: ...
+    def letterbox(self, image: Any) -> Any: ...
 
-    def preprocess(self, images: Any) -> Any: ...
+    def assemble(self, items: Any) -> Any: ...
 
     def infer(self, batch: Any) -> Any: ...
 
@@ -81,7 +83,6 @@ class ModelLane:
         self._running = False
         self._accepting = False
         self._threads: list[threading.Thread] = []
-        self._shape_cache: dict[tuple[int, int], tuple[int, int]] = {}
         self.errors = 0
 
     def start(self) -> None:
@@ -97,10 +98,13 @@ class ModelLane:
             thread.start()
 
     def offer(self, work: Work) -> None:
-        height, width = work.image.shape[:2]
-        shape = self._shape_cache.get((height, width))
-        if shape is None:
-            shape = self._shape_cache[(height, width)] = self.detector.input_shape(height, width)
+        """Queue ``work``; its letterboxing happens here, on the caller's (intake) thread, so
+        resizing spreads over intake threads and the batch thread only stacks canvases."""
+        started = self._clock()
+        letterboxed = self.detector.letterbox(work.image)
+        self._metrics.stage("preprocess", self._clock() - started)
+        work = replace(work, letterboxed=letterboxed)
+        shape = letterboxed.canvas.shape[:2]
         with self._cond:
             if not self._accepting:
                 return
@@ -183,11 +187,11 @@ class ModelLane:
 
     def _prepare(self, batch: Batch[Work]) -> tuple[Batch[Work], Any, float]:
         started = self._clock()
-        queued = [started - t for t in batch.enqueued_at]
-        for wait in queued:
-            self._metrics.stage("queue", wait)
-        tensor = self.detector.preprocess([work.image for work in batch.items])
-        self._metrics.stage("preprocess", (self._clock() - started) / len(batch), len(batch))
+        self._metrics.stage(
+            "queue", started - sum(batch.enqueued_at) / len(batch), len(batch)
+        )
+        tensor = self.detector.assemble([work.letterboxed for work in batch.items])
+        self._metrics.stage("assemble", (self._clock() - started) / len(batch), len(batch))
         return batch, tensor, started
 
     def _finish(self, batch: Batch[Work], tensor: Any, started: float) -> None:

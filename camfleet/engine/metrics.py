@@ -18,7 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["STAGES", "CameraSnapshot", "FleetMetrics", "FleetSnapshot", "percentile_ms"]
 
-STAGES = ("decode", "gate", "queue", "preprocess", "inference", "postprocess", "sink")
+STAGES = (
+    "decode", "gate", "preprocess", "queue", "assemble", "inference", "postprocess", "sink"
+)
 OUTCOMES = ("read", "sampled", "gated", "analysed", "shed", "dropped")
 _LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0)
 _STAGE_BUCKETS_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)

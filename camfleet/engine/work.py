@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from camfleet.frames import Detections, Frame
+from camfleet.model import LetterboxedImage
 
 __all__ = ["Work", "crop_to_roi", "shift_detections"]
 
@@ -18,6 +19,7 @@ class Work:
     model_id: str
     image: npt.NDArray[np.uint8]  # the frame, or a view of its region of interest
     offset: tuple[int, int]  # (x, y) of ``image`` inside the frame
+    letterboxed: LetterboxedImage | None = None  # ``image`` in the model's canvas
 
 
 def crop_to_roi(

@@ -8,13 +8,14 @@ from camfleet.model.batch_rewrite import make_batch_dynamic
 from camfleet.model.detector import Detector
 from camfleet.model.letterbox import Letterbox
 from camfleet.model.metadata import ModelInfo, inspect_model
-from camfleet.model.preprocess import PreparedBatch
+from camfleet.model.preprocess import LetterboxedImage, PreparedBatch
 from camfleet.model.session import PROVIDERS, available_providers
 
 __all__ = [
     "PROVIDERS",
     "Detector",
     "Letterbox",
+    "LetterboxedImage",
     "ModelInfo",
     "PreparedBatch",
     "available_providers",

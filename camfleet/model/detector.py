@@ -23,7 +23,7 @@ from camfleet.model.decode import decode_candidates
 from camfleet.model.letterbox import PAD_VALUE, boxes_to_original
 from camfleet.model.metadata import ModelInfo, inspect_model
 from camfleet.model.nms import nms_classwise
-from camfleet.model.preprocess import PreparedBatch, Preprocessor
+from camfleet.model.preprocess import LetterboxedImage, PreparedBatch, Preprocessor
 from camfleet.model.session import (
     DEFAULT_CACHE_DIR,
     ShapeProfile,
@@ -128,6 +128,15 @@ class Detector:
     def preprocess(self, images: Sequence[npt.NDArray[np.uint8]]) -> PreparedBatch:
         """Letterbox BGR uint8 images into one batch (the canvas fits the largest of them)."""
         return self._preprocess(images)
+
+    def letterbox(self, image: npt.NDArray[np.uint8]) -> LetterboxedImage:
+        """Letterbox one frame on the calling thread (thread-safe; see :meth:`assemble`)."""
+        return self._preprocess.letterbox_one(image)
+
+    def assemble(self, items: Sequence[LetterboxedImage]) -> PreparedBatch:
+        """A batch from frames :meth:`letterbox` prepared (same canvas shape); like
+        :meth:`preprocess`, it must not run concurrently with itself."""
+        return self._preprocess.assemble(items)
 
     def infer(self, batch: PreparedBatch) -> npt.NDArray[np.float32]:
         """Run the model: ``(B, 4 + nc, anchors)``, in chunks of at most ``max_batch``."""

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from camfleet.model.letterbox import Letterbox, canvas_shape, draw_into, place
 
-__all__ = ["PreparedBatch", "Preprocessor"]
+__all__ = ["LetterboxedImage", "PreparedBatch", "Preprocessor"]
 
 _INV_255 = np.float32(1.0 / 255.0)
 
@@ -40,6 +40,15 @@ class PreparedBatch:
     @property
     def canvas_shape(self) -> tuple[int, int]:
         return int(self.tensor.shape[2]), int(self.tensor.shape[3])
+
+
+@dataclass(frozen=True, slots=True)
+class LetterboxedImage:
+    """One frame already letterboxed into its own uint8 canvas (made on any thread)."""
+
+    canvas: npt.NDArray[np.uint8]
+    letterbox: Letterbox
+    original_shape: tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -92,6 +101,40 @@ class Preprocessor:
         buffers.turn ^= 1
         np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
         return PreparedBatch(tensor=tensor, letterboxes=boxes, original_shapes=shapes)
+
+    def letterbox_one(self, image: npt.NDArray[np.uint8]) -> LetterboxedImage:
+        """Letterbox one frame into a canvas of its own: thread-safe (no shared buffer), so
+        callers can spread the resizing over many threads and hand :meth:`assemble` only the
+        cheap stacking."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an HxWx3 uint8 BGR image, got shape {image.shape} {image.dtype}"
+            )
+        h, w = int(image.shape[0]), int(image.shape[1])
+        canvas_hw = self.canvas_shape(h, w)
+        box = place(h, w, canvas_hw, self.imgsz)
+        canvas = np.empty((*canvas_hw, 3), np.uint8)
+        draw_into(image, canvas, box)
+        return LetterboxedImage(canvas, box, (h, w))
+
+    def assemble(self, items: Sequence[LetterboxedImage]) -> PreparedBatch:
+        """Stack letterboxed frames of one canvas shape into the model's float32 batch."""
+        if len(items) == 0:
+            raise ValueError("assemble needs at least one image")
+        shape = items[0].canvas.shape[:2]
+        if any(item.canvas.shape[:2] != shape for item in items):
+            raise ValueError("assemble needs canvases of one shape; group frames by shape")
+        count = len(items)
+        buffers = self._buffers_for((int(shape[0]), int(shape[1])), count)
+        np.stack([item.canvas for item in items], out=buffers.canvas[:count])
+        tensor = buffers.tensors[buffers.turn][:count]
+        buffers.turn ^= 1
+        np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
+        return PreparedBatch(
+            tensor=tensor,
+            letterboxes=tuple(item.letterbox for item in items),
+            original_shapes=tuple(item.original_shape for item in items),
+        )
 
     def _buffers_for(self, canvas: tuple[int, int], count: int) -> _Buffers:
         buffers = self._buffers.get(canvas)

@@ -150,7 +150,12 @@ def _provider_chain(
     provider: str, device_id: int, cache_dir: Path, profile: ShapeProfile | None
 ) -> list[str | tuple[str, dict[str, Any]]]:
     """Providers in priority order: nodes a provider cannot run go to the next one."""
-    cuda: tuple[str, dict[str, Any]] = ("CUDAExecutionProvider", {"device_id": device_id})
+    # Batches come in every size up to max_batch: an exhaustive cuDNN search per new shape
+    # would stall live frames, so take cuDNN's heuristic choice.
+    cuda: tuple[str, dict[str, Any]] = (
+        "CUDAExecutionProvider",
+        {"device_id": device_id, "cudnn_conv_algo_search": "HEURISTIC"},
+    )
     cpu = "CPUExecutionProvider"
     if provider == "cuda":
         return [cuda, cpu]

@@ -101,6 +101,32 @@ def test_batch_size_shrinks_to_keep_head_deadline(clock):
     assert batch is not None and len(batch) == 2
 
 
+def test_overload_keeps_batches_large_and_sheds_the_late(clock):
+    # 8 frames all due in 0.25 s; a batch of 8 takes 0.2 s, of 1 takes 0.05 s. Shrinking the
+    # batch would save nothing more; the full batch finishes all 8 in time.
+    batcher = make(clock, max_batch=8, per_item=0.05, max_wait=0.0)
+    batcher.latency.observe(8, 0.2, now=clock())
+    for i in range(8):
+        batcher.offer(f"f{i}", (384, 640), clock() + 0.25)
+    batch = batcher.poll()
+    assert batch is not None and len(batch) == 8
+
+
+def test_frames_that_would_finish_late_in_the_best_batch_are_shed(clock):
+    batcher = make(clock, max_batch=4, per_item=0.05, max_wait=0.0)
+    for size in (2, 3, 4):
+        batcher.latency.observe(size, 0.05 * size, now=clock())
+    batcher.offer("urgent", (384, 640), clock() + 0.06)
+    for i in range(3):
+        batcher.offer(f"f{i}", (384, 640), clock() + 0.16)
+    batch = batcher.poll()
+    # alone, "urgent" makes it but then f0..f2 finish at 0.2 s, late; a batch of three
+    # finishes at 0.15 s: f0 and f1 in time, "urgent" late (shed), f2 waits for the next
+    assert batch is not None and batch.items == ("f0", "f1")
+    assert batcher.take_shed() == ["urgent"]
+    assert len(batcher) == 1
+
+
 def test_capacity_overflow_sheds_earliest_deadline(clock):
     batcher = make(clock, capacity=3, max_wait=10.0)
     for i in range(4):

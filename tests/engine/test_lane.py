@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -27,14 +28,14 @@ class AlternatingBufferDetector:
         self.max_concurrent = 0
         self._lock = threading.Lock()
 
-    def input_shape(self, height: int, width: int) -> tuple[int, int]:
-        return (height, width)
+    def letterbox(self, image: np.ndarray) -> SimpleNamespace:
+        return SimpleNamespace(canvas=image, value=int(image[0, 0, 0]))
 
-    def preprocess(self, images: list[np.ndarray]) -> np.ndarray:
+    def assemble(self, items: list[SimpleNamespace]) -> np.ndarray:
         buffer = self._buffers[self._turn]
         self._turn ^= 1
-        buffer[: len(images)] = [int(image[0, 0, 0]) for image in images]
-        return buffer[: len(images)]
+        buffer[: len(items)] = [item.value for item in items]
+        return buffer[: len(items)]
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:

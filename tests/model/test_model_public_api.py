@@ -8,6 +8,7 @@ def test_public_surface_is_pinned() -> None:
         "PROVIDERS",
         "Detector",
         "Letterbox",
+        "LetterboxedImage",
         "ModelInfo",
         "PreparedBatch",
         "available_providers",
