@@ -19,7 +19,7 @@ from camfleet.bench.ceiling import measure_ceiling
 from camfleet.bench.machine import describe_machine
 from camfleet.bench.trial import TrialResult, TrialSpec
 from camfleet.model import inspect_model
-from camfleet.sources import open_source
+from camfleet.sources import measure_decode_cost, open_source, write_reference_clip
 
 __all__ = ["BenchOptions", "run_bench"]
 
@@ -47,6 +47,7 @@ class BenchOptions:
     saturation: bool = True
     cache_dir: Path = Path("camfleet-data/cache")
     store: bool = True
+    decode_s: float = 10.0
 
 
 def _family(model_path: Path, params: int | None) -> str:
@@ -76,6 +77,24 @@ def _mode_entry(result: CapacityResult, gating: bool) -> dict[str, Any]:
                                          "shed_pct", "rss_mb", "mean_batch", "gated")}
             for t in result.trials
         ],
+    }
+
+
+def _measure_decode(options: BenchOptions, log: Callable[[str], None]) -> dict[str, Any]:
+    """CPU cost of decoding one reference camera (1280x720 H.264, 15 fps) at the analysis
+    rate, for the planner's decode limit per vCPU."""
+    clip = options.cache_dir / "reference-camera-1280x720-15fps.mp4"
+    if not clip.is_file():
+        clip.parent.mkdir(parents=True, exist_ok=True)
+        write_reference_clip(clip)
+    cost = measure_decode_cost(clip, options.analyze_fps, seconds=options.decode_s)
+    log(f"decode: {cost.ms_per_frame:.2f} ms CPU per frame, "
+        f"{cost.cameras_per_core:.1f} reference cameras per core")
+    return {
+        "ms_per_frame": cost.ms_per_frame,
+        "ms_per_second_of_video": cost.ms_per_second_of_video,
+        "cameras_per_core": cost.cameras_per_core,
+        "clip": "reference camera: bikes.mp4 fitted to 1280x720, H.264, 15 fps",
     }
 
 
@@ -111,6 +130,7 @@ def run_bench(
     )
     log(f"ceiling: {ceiling:.1f} images/s")
     estimate = max(1, math.floor(ceiling / options.analyze_fps * 0.9))
+    decode = _measure_decode(options, log) if options.decode_s > 0 else None
 
     def spec(mode: Mode, cameras: int, gating: bool, duration: float) -> TrialSpec:
         return TrialSpec(
@@ -188,7 +208,7 @@ def run_bench(
         "store": "sqlite" if options.store else None,
         "ceiling_img_s": ceiling,
         "saturation": saturation,
-        "decode": None,
+        "decode": decode,
         "modes": modes,
     })
     return profile

@@ -161,6 +161,7 @@ def bench(
         max_batch=max_batch or default_max_batch(provider), max_trials=max_trials,
         ceiling_s=3.0 if quick else 10.0,
         saturation=not quick, cache_dir=data_dir / "cache", store=store,
+        decode_s=3.0 if quick else 10.0,
     )
 
     def on_trial(trial: TrialResult) -> None:
