@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from camfleet.analytics.schema import (
@@ -20,6 +19,7 @@ from camfleet.analytics.schema import (
     ZoneConfig,
     check_camera_analytics,
 )
+from camfleet.documents import load_document, validation_message
 from camfleet.errors import ConfigError
 
 __all__ = [
@@ -211,19 +211,6 @@ class FleetConfig(_Strict):
         return self
 
 
-def _format_validation_error(origin: str, error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]
-    ).lstrip(".")
-    got = first.get("input")
-    got_text = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    more = len(error.errors()) - 1
-    tail = f"; and {more} more problem{'s' if more > 1 else ''}" if more else ""
-    prefix = f"{origin}: {where}: " if where else f"{origin}: "
-    return f"{prefix}{first['msg']}{got_text}{tail}"
-
-
 def parse_fleet(data: Any, origin: str = "fleet config") -> FleetConfig:
     """Validate an already-parsed mapping; ``origin`` names it in error messages."""
     if not isinstance(data, dict):
@@ -231,19 +218,9 @@ def parse_fleet(data: Any, origin: str = "fleet config") -> FleetConfig:
     try:
         return FleetConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(origin, exc)) from exc
+        raise ConfigError(validation_message(origin, exc)) from exc
 
 
 def load_fleet(path: Path) -> FleetConfig:
     """Read and validate a fleet YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read fleet config: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: invalid YAML{where}; fix the syntax and retry") from exc
-    return parse_fleet(data, origin=str(path))
+    return parse_fleet(load_document(path, "fleet config"), origin=str(path))

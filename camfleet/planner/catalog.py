@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from camfleet.planner._files import load_document, validate_document
+from camfleet.documents import load_document, validate_document
 
 __all__ = [
     "DEFAULT_CATALOG_PATH",

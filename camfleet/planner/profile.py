@@ -39,7 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from camfleet.planner._files import load_document, validate_document
+from camfleet.documents import load_document, validate_document
 
 __all__ = [
     "PROFILE_SCHEMA",

@@ -1,4 +1,5 @@
-"""Reading the planner's input files (JSON or YAML) with one-line errors that name the field."""
+"""Reading input files (JSON or YAML: fleet configs, bench profiles, price catalogs) with
+one-line errors that name the file, the field and the fix."""
 
 from __future__ import annotations
 
