@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+import zlib
 from abc import abstractmethod
 
 from camfleet.errors import SourceError
@@ -33,6 +35,12 @@ class GeneratedSource(Source):
         self._fps = fps
         self._clock = SamplingClock(analyze_fps)
         self._pacer = Pacer() if realtime else None
+        # Independent cameras are not captured in lockstep: a live (realtime) generated camera
+        # starts at a fixed, id-derived phase within its first sampling interval, so a fleet
+        # of them offers frames spread out in time as real cameras do, not in bursts.
+        interval_s = 1.0 / (analyze_fps or fps)
+        self._start_delay_s = (zlib.crc32(camera_id.encode()) % 1000) / 1000.0 * interval_s
+        self._started = False
         self._index = 0
         self._closed = False
 
@@ -55,7 +63,10 @@ class GeneratedSource(Source):
         index = self._index
         self._index += 1
         if self._pacer is not None:
+            if not self._started:
+                time.sleep(self._start_delay_s)
             self._pacer.wait_until_due(index / self._fps)
+        self._started = True
         return self._emit(self._render(index))
 
     @property
