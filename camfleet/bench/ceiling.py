@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -28,10 +27,8 @@ def measure_ceiling(
     ``workers`` batches in flight at once, as the engine runs them."""
     images = [image] * max_batch
     done = [0] * workers
-    session_threads = max(1, (os.cpu_count() or 1) // workers)  # the engine's split
     detectors = [
-        Detector.load(model_path, provider=provider, max_batch=max_batch, cache_dir=cache_dir,
-                      threads=session_threads)
+        Detector.load(model_path, provider=provider, max_batch=max_batch, cache_dir=cache_dir)
         for _ in range(workers)
     ]
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import queue
 import threading
 import time
@@ -112,12 +111,9 @@ class SharedEngine:
     def start(self) -> None:
         runtime = self.fleet.runtime
         if self._owns_detectors:
-            # Concurrent runs share the session's thread pool: split the cores between them
-            # rather than oversubscribing (the same split timeslice workers get).
-            threads = runtime.threads or max(
-                1, (os.cpu_count() or 1) // runtime.inference_workers
-            )
-            self._detectors = load_fleet_models(self.fleet, self._cache_dir, threads=threads)
+            # Every run may use all cores (a lone frame finishes fastest); two concurrent runs
+            # then share them, which non-spinning ONNX Runtime threads tolerate well.
+            self._detectors = load_fleet_models(self.fleet, self._cache_dir)
         max_wait = (
             runtime.max_wait_ms / 1000.0
             if runtime.max_wait_ms is not None
