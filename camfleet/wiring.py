@@ -63,7 +63,9 @@ class StoreSinkFactory:
     names_by_model: Mapping[str, Mapping[int, str]]
 
     def __call__(self, fleet: FleetConfig) -> StoredAnalyticsSink:
-        writer = open_writer(self.location, fleet.store, webhooks_by_rule(fleet))
+        # Absolute, so stored snapshot paths stay valid whatever directory queries run from.
+        location = StoreLocation(self.location.url, self.location.data_dir.resolve())
+        writer = open_writer(location, fleet.store, webhooks_by_rule(fleet))
         writer.upsert_cameras_models(fleet)
         analytics = AnalyticsSink(fleet, self.names_by_model, writer)
         writer.start()
