@@ -107,8 +107,10 @@ def _worker_main(
     ready.set()
     dropped_seen = 0
     last_report = time.monotonic()
+    parent = os.getppid()
     try:
-        while not stop.is_set():
+        # A worker whose parent died (killed, not stopped) must not run on as an orphan.
+        while not stop.is_set() and os.getppid() == parent:
             frame = slot.get(timeout=0.05)
             if frame is not None:
                 _analyse(frame, camera, gate, detectors, report, sink)
