@@ -18,6 +18,7 @@ from camfleet.bench.capacity import CapacityResult, run_trial_subprocess, search
 from camfleet.bench.ceiling import measure_ceiling
 from camfleet.bench.machine import describe_machine
 from camfleet.bench.trial import TrialResult, TrialSpec
+from camfleet.errors import SourceError
 from camfleet.model import inspect_model
 from camfleet.sources import measure_decode_cost, open_source, write_reference_clip
 
@@ -58,7 +59,7 @@ def _family(model_path: Path, params: int | None) -> str:
     return "yolov8" if params is None else f"yolov8 ({params / 1e6:.1f} M params)"
 
 
-def _mode_entry(result: CapacityResult, gating: bool) -> dict[str, Any]:
+def _mode_entry(result: CapacityResult, gating: bool, limit: int) -> dict[str, Any]:
     best = result.best
     nan = float("nan")
     return {
@@ -72,6 +73,9 @@ def _mode_entry(result: CapacityResult, gating: bool) -> dict[str, Any]:
         "mean_batch": best.mean_batch if best else nan,
         "gated_pct": (100.0 * best.gated / best.sampled) if best and best.sampled else 0.0,
         "gating": gating,
+        "rss_mb_per_added_camera": _marginal_rss(result),
+        "search_limit": limit,
+        "capped": result.capacity >= limit,
         "trials": [
             {k: getattr(t, k) for k in ("cameras", "passed", "p50_ms", "p99_ms", "img_s",
                                          "shed_pct", "rss_mb", "mean_batch", "gated")}
@@ -119,8 +123,6 @@ def run_bench(
         first = probe.read()
         native_fps = probe.native_fps
     if first is None:
-        from camfleet.errors import SourceError
-
         raise SourceError(f"bench source {options.source}: no frames; use another --source")
     log(f"machine: {machine.summary}")
     log(f"measuring the offline ceiling (batch {options.max_batch}, {options.ceiling_s:.0f} s)")
@@ -164,11 +166,7 @@ def run_bench(
                 max_trials=options.max_trials,
                 on_trial=on_trial,
             )
-            entry = _mode_entry(result, gating)
-            entry["rss_mb_per_added_camera"] = _marginal_rss(result)
-            entry["search_limit"] = limit
-            entry["capped"] = result.capacity >= limit
-            modes[key] = entry
+            modes[key] = _mode_entry(result, gating, limit)
             log(f"{key}: capacity {result.capacity}")
     if options.saturation and "shared" in options.modes:
         overload = max(2, math.ceil(ceiling / options.analyze_fps * 1.5))

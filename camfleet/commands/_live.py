@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from camfleet.commands._render import fmt_ms
+from camfleet.commands._render import fmt_number
 from camfleet.engine.metrics import FleetSnapshot
 
 __all__ = ["LiveTable"]
@@ -36,14 +36,14 @@ class LiveTable:
             table.add_row(
                 camera.camera_id, camera.state, f"{fps_in:.1f}", f"{fps_an:.1f}",
                 str(camera.gated), str(camera.shed), str(camera.dropped),
-                fmt_ms(camera.p50_ms), fmt_ms(camera.p99_ms),
+                fmt_number(camera.p50_ms), fmt_number(camera.p99_ms),
             )
         table.add_section()
         table.add_row(
             "all", f"{len(snapshot.cameras)} cameras", "",
             f"{snapshot.analysed_per_s:.1f}", str(snapshot.total("gated")),
             str(snapshot.total("shed")), str(snapshot.total("dropped")),
-            fmt_ms(snapshot.latency_p50_ms), fmt_ms(snapshot.latency_p99_ms),
+            fmt_number(snapshot.latency_p50_ms), fmt_number(snapshot.latency_p99_ms),
         )
         table.caption = (
             f"{snapshot.elapsed_s:.0f} s; mean batch {snapshot.mean_batch:.1f}; "

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from camfleet.engine.single_stream import PIPELINE_STAGES, StageTimes
 
-__all__ = ["fmt_ms", "make_console", "stage_table"]
+__all__ = ["fmt_number", "make_console", "stage_table"]
 
 
 def make_console() -> Console:
@@ -18,8 +18,11 @@ def make_console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def fmt_ms(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.1f}"
+def fmt_number(value: float | None, digits: int = 1) -> str:
+    """A measured number for a table; ``-`` when it was not measured (None or NaN)."""
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:.{digits}f}"
 
 
 def stage_table(times: StageTimes, title: str) -> Table:
@@ -34,7 +37,7 @@ def stage_table(times: StageTimes, title: str) -> Table:
         p50 = times.percentile(stage, 50)
         total_p50 += 0.0 if math.isnan(p50) else p50
         rate = f"{1000.0 / p50:.1f}" if p50 and not math.isnan(p50) else "-"
-        table.add_row(stage, fmt_ms(p50), fmt_ms(times.percentile(stage, 99)), rate)
+        table.add_row(stage, fmt_number(p50), fmt_number(times.percentile(stage, 99)), rate)
     table.add_section()
-    table.add_row("total (sum of p50)", fmt_ms(total_p50), "", f"{times.fps:.1f} end to end")
+    table.add_row("total (sum of p50)", fmt_number(total_p50), "", f"{times.fps:.1f} end to end")
     return table

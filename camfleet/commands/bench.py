@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from camfleet.bench.run import BenchOptions, Mode, run_bench
 from camfleet.bench.trial import TrialResult
-from camfleet.commands._render import make_console
+from camfleet.commands._render import fmt_number, make_console
 from camfleet.config import default_max_batch
 from camfleet.errors import ConfigError
 from camfleet.paths import BUNDLED_MODEL, DEFAULT_DATA_DIR
@@ -22,15 +21,23 @@ __all__ = ["register", "render_markdown"]
 console = make_console()
 
 
-def _num(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
 def _capacity(mode: dict[str, Any]) -> str:
     """Capacity, marked as a lower bound when the search hit its limit."""
     return f"{'>=' if mode.get('capped') else ''}{mode['capacity']}"
+
+
+_COLUMNS = ("mode", "capacity", "p50 ms", "p99 ms", "img/s", "lost %", "gated %",
+            "mean batch", "RSS MB", "RSS MB/camera")
+
+
+def _cells(name: str, mode: dict[str, Any]) -> list[str]:
+    """One mode's row, in ``_COLUMNS`` order, for the console table and the Markdown."""
+    return [
+        name, _capacity(mode), fmt_number(mode["p50_ms"]), fmt_number(mode["p99_ms"]),
+        fmt_number(mode["img_s"]), fmt_number(mode["shed_pct"], 2),
+        fmt_number(mode["gated_pct"]), fmt_number(mode["mean_batch"]),
+        fmt_number(mode["rss_mb"], 0), fmt_number(mode["rss_mb_per_camera"]),
+    ]
 
 
 def _summary_table(profile: dict[str, Any]) -> Table:
@@ -43,16 +50,10 @@ def _summary_table(profile: dict[str, Any]) -> Table:
         title_justify="left",
         caption=f"{profile['machine']}; offline ceiling {profile['ceiling_img_s']:.1f} img/s",
     )
-    for column in ("mode", "capacity", "p50 ms", "p99 ms", "img/s", "lost %", "gated %",
-                   "mean batch", "RSS MB", "RSS MB/camera"):
+    for column in _COLUMNS:
         table.add_column(column, justify="left" if column == "mode" else "right")
     for name, mode in profile["modes"].items():
-        table.add_row(
-            name, _capacity(mode), _num(mode["p50_ms"]), _num(mode["p99_ms"]),
-            _num(mode["img_s"]), _num(mode["shed_pct"], 2), _num(mode["gated_pct"]),
-            _num(mode["mean_batch"]), _num(mode["rss_mb"], 0),
-            _num(mode["rss_mb_per_camera"]),
-        )
+        table.add_row(*_cells(name, mode))
     return table
 
 
@@ -97,17 +98,12 @@ def render_markdown(profile: dict[str, Any]) -> str:
         f"Machine: {profile['machine']}. Measured {profile['created_at']}, "
         f"{profile['duration_s']:g} s per trial. Command: `{profile['command']}`",
         "",
-        "| mode | capacity | p50 ms | p99 ms | img/s | lost % | gated % | mean batch | RSS MB "
-        "| RSS MB/camera |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
     ]
-    for name, mode in profile["modes"].items():
-        out.append(
-            f"| {name} | {_capacity(mode)} | {_num(mode['p50_ms'])} | {_num(mode['p99_ms'])} "
-            f"| {_num(mode['img_s'])} | {_num(mode['shed_pct'], 2)} | "
-            f"{_num(mode['gated_pct'])} | {_num(mode['mean_batch'])} | "
-            f"{_num(mode['rss_mb'], 0)} | {_num(mode['rss_mb_per_camera'])} |"
-        )
+    out += [
+        "| " + " | ".join(_cells(name, mode)) + " |" for name, mode in profile["modes"].items()
+    ]
     out += ["", f"Offline ceiling (batch {profile['max_batch']}): "
             f"{profile['ceiling_img_s']:.1f} img/s.", ""]
     out += [f"- {line}" for line in _ratios(profile)]
@@ -167,9 +163,10 @@ def bench(
     def on_trial(trial: TrialResult) -> None:
         verdict = "[green]pass[/]" if trial.passed else "[red]fail[/]"
         console.print(
-            f"  {trial.mode:9} {trial.cameras:4d} cameras: {verdict}  p50 {_num(trial.p50_ms)} "
-            f"p99 {_num(trial.p99_ms)} ms, {trial.img_s:.1f} img/s, lost "
-            f"{trial.shed_pct:.2f} %, batch {trial.mean_batch:.1f}, RSS {trial.rss_mb:.0f} MB"
+            f"  {trial.mode:9} {trial.cameras:4d} cameras: {verdict}  "
+            f"p50 {fmt_number(trial.p50_ms)} p99 {fmt_number(trial.p99_ms)} ms, "
+            f"{trial.img_s:.1f} img/s, lost {trial.shed_pct:.2f} %, "
+            f"batch {trial.mean_batch:.1f}, RSS {trial.rss_mb:.0f} MB"
         )
 
     profile = run_bench(options, log=lambda text: console.print(text), on_trial=on_trial)

@@ -83,7 +83,6 @@ class ModelLane:
         self._running = False
         self._accepting = False
         self._threads: list[threading.Thread] = []
-        self.errors = 0
 
     def start(self) -> None:
         self._running = self._accepting = True
@@ -118,11 +117,12 @@ class ModelLane:
         """Stop accepting; with ``drain`` run what is queued first, then end the threads."""
         with self._cond:
             self._accepting = False
-            leftovers = self._batcher.flush() if drain else []
+            leftovers = self._batcher.flush()
             if not drain:
-                for batch in self._batcher.flush():
+                for batch in leftovers:
                     for work in batch.items:
                         self._metrics.count(work.frame.camera_id, "shed")
+                leftovers = []
             self._running = False
             self._cond.notify_all()
         deadline = time.monotonic() + timeout
@@ -155,13 +155,13 @@ class ModelLane:
             if batch is None:
                 break
             try:
-                batch_, tensor, started = self._prepare(batch)
+                tensor, started = self._prepare(batch)
             except Exception:
                 self._fail(batch)
                 continue
             done = threading.Event()
             self._in_flight.append(done)
-            self._prepared.put((batch_, tensor, started, done))
+            self._prepared.put((batch, tensor, started, done))
         for _ in range(self.workers):
             self._prepared.put(_STOP)
 
@@ -180,19 +180,19 @@ class ModelLane:
 
     def _run(self, batch: Batch[Work]) -> None:
         try:
-            batch_, tensor, started = self._prepare(batch)
-            self._finish(batch_, tensor, started)
+            tensor, started = self._prepare(batch)
+            self._finish(batch, tensor, started)
         except Exception:
             self._fail(batch)
 
-    def _prepare(self, batch: Batch[Work]) -> tuple[Batch[Work], Any, float]:
+    def _prepare(self, batch: Batch[Work]) -> tuple[Any, float]:
         started = self._clock()
         self._metrics.stage(
             "queue", started - sum(batch.enqueued_at) / len(batch), len(batch)
         )
         tensor = self.detector.assemble([work.letterboxed for work in batch.items])
         self._metrics.stage("assemble", (self._clock() - started) / len(batch), len(batch))
-        return batch, tensor, started
+        return tensor, started
 
     def _finish(self, batch: Batch[Work], tensor: Any, started: float) -> None:
         size = len(batch)
@@ -209,7 +209,6 @@ class ModelLane:
             self._on_done(work, shift_detections(found, work.offset))
 
     def _fail(self, batch: Batch[Work]) -> None:
-        self.errors += 1
         log.exception("model %r: batch of %d failed; frames counted as shed", self.model_id,
                       len(batch))
         for work in batch.items:

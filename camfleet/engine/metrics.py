@@ -21,7 +21,7 @@ __all__ = ["STAGES", "CameraSnapshot", "FleetMetrics", "FleetSnapshot", "percent
 STAGES = (
     "decode", "gate", "preprocess", "queue", "assemble", "inference", "postprocess", "sink"
 )
-OUTCOMES = ("read", "sampled", "gated", "analysed", "shed", "dropped")
+OUTCOMES = ("sampled", "gated", "analysed", "shed", "dropped")
 _LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0)
 _STAGE_BUCKETS_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 _WINDOW = 4096
@@ -49,7 +49,6 @@ class CameraSnapshot:
     camera_id: str
     state: str
     last_error: str | None
-    read: int
     sampled: int
     gated: int
     analysed: int

@@ -187,9 +187,6 @@ class SharedEngine:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def reader_states(self) -> dict[str, str]:
-        return {camera_id: r.status.state for camera_id, r in self._readers.items()}
-
     def _on_done(self, work: Work, detections: Detections) -> None:
         self._results.put((work, detections))
 

@@ -193,7 +193,6 @@ class TimesliceEngine:
         self._collector = threading.Thread(target=self._collect, name="timeslice-collector",
                                            daemon=True)
         self._running = False
-        self.states: dict[str, str] = {}
 
     def start(self) -> None:
         runtime = self.fleet.runtime
@@ -246,9 +245,6 @@ class TimesliceEngine:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def reader_states(self) -> dict[str, str]:
-        return dict(self.states)
-
     def _collect(self) -> None:
         while self._running or not self._out.empty():
             try:
@@ -268,5 +264,4 @@ class TimesliceEngine:
             self.metrics.batch("timeslice", 1)
         for seconds in report.latencies_s:
             self.metrics.latency(camera_id, seconds)
-        self.states[camera_id] = report.state
         self.metrics.camera_state(camera_id, report.state, report.error)
