@@ -26,8 +26,10 @@ def load_fleet_models(
     cache_dir: Path,
     model_ids: Iterable[str] | None = None,
     threads: int | None = None,
+    max_batch: int | None = None,
 ) -> dict[str, Detector]:
-    """One :class:`Detector` per model id (all used ones unless ``model_ids`` is given)."""
+    """One :class:`Detector` per model id (all used ones unless ``model_ids`` is given);
+    ``max_batch`` overrides the models' own (time-slice workers run batches of one)."""
     detectors: dict[str, Detector] = {}
     try:
         for model_id in used_model_ids(fleet) if model_ids is None else model_ids:
@@ -43,7 +45,7 @@ def load_fleet_models(
                 device_id=fleet.runtime.device_id,
                 threads=threads if threads is not None else fleet.runtime.threads,
                 cache_dir=cache_dir,
-                max_batch=cfg.batch_limit,
+                max_batch=max_batch or cfg.batch_limit,
             )
             log.info("model %r loaded from %s", model_id, cfg.path)
     except BaseException:

@@ -104,10 +104,6 @@ class SharedEngine:
         self._running = threading.Event()
         self._dropped_seen: dict[str, int] = {}
 
-    @property
-    def detectors(self) -> Mapping[str, Detector]:
-        return self._detectors
-
     def start(self) -> None:
         runtime = self.fleet.runtime
         if self._owns_detectors:

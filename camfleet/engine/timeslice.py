@@ -16,19 +16,20 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
-from camfleet.config import CameraConfig, FleetConfig, ModelConfig
+from camfleet.config import CameraConfig, FleetConfig
 from camfleet.engine.gate import MotionGate
 from camfleet.engine.metrics import FleetMetrics
 from camfleet.engine.work import crop_to_roi, shift_detections
 from camfleet.errors import CamfleetError
 from camfleet.events import ResultSink
 from camfleet.frames import Frame
+from camfleet.model import Detector
 
 __all__ = ["SinkFactory", "TimesliceEngine", "threads_per_worker"]
 
@@ -62,10 +63,7 @@ class _Report:
 
 def _worker_main(
     fleet_json: str,
-    camera_json: str,
-    models_json: dict[str, str],
-    device_id: int,
-    queue_per_camera: int,
+    camera_id: str,
     cache_dir: str,
     threads: int,
     sink_factory: SinkFactory | None,
@@ -73,32 +71,26 @@ def _worker_main(
     ready: MpEvent,
     stop: MpEvent,
 ) -> None:
+    from camfleet.engine.models import load_fleet_models
     from camfleet.engine.shared import open_camera, warm_up
-    from camfleet.model import Detector
-    from camfleet.paths import resolve_asset
     from camfleet.sources import CameraReader, FrameSlot
 
-    camera = CameraConfig.model_validate_json(camera_json)
-    fleet_of_one = FleetConfig.model_validate_json(fleet_json).model_copy(
-        update={"cameras": [camera]}
-    )
+    fleet = FleetConfig.model_validate_json(fleet_json)
+    camera = next(c for c in fleet.cameras if c.id == camera_id)
+    fleet_of_one = fleet.model_copy(update={"cameras": [camera]})
     report = _Report(camera.id)
     try:
-        detectors: dict[str, Any] = {}
-        for model_id, cfg_json in models_json.items():
-            cfg = ModelConfig.model_validate_json(cfg_json)
-            detectors[model_id] = Detector.load(
-                resolve_asset(cfg.path), provider=cfg.provider, conf=cfg.conf, iou=cfg.iou,
-                classes=cfg.classes, max_det=cfg.max_det, imgsz=cfg.imgsz, device_id=device_id,
-                threads=threads, cache_dir=Path(cache_dir), max_batch=1,
-            )
-            warm_up(detectors[model_id])
+        detectors = load_fleet_models(
+            fleet_of_one, Path(cache_dir), threads=threads, max_batch=1
+        )
+        for detector in detectors.values():
+            warm_up(detector)
     except CamfleetError as exc:
         report.state, report.error = "failed", str(exc)
         out.put(report)
         ready.set()
         return
-    slot = FrameSlot(capacity=queue_per_camera)
+    slot = FrameSlot(capacity=fleet.runtime.queue_per_camera)
     reader = CameraReader(camera.id, factory=open_camera(camera), slot=slot)
     gate = MotionGate(camera.motion.sensitivity, camera.motion.keepalive_s,
                       enabled=camera.motion.enabled)
@@ -139,7 +131,7 @@ def _analyse(
     frame: Frame,
     camera: CameraConfig,
     gate: MotionGate,
-    detectors: dict[str, Any],
+    detectors: Mapping[str, Detector],
     report: _Report,
     sink: ResultSink | None,
 ) -> None:
@@ -195,16 +187,13 @@ class TimesliceEngine:
         self._running = False
 
     def start(self) -> None:
-        runtime = self.fleet.runtime
         fleet_json = self.fleet.model_dump_json()
         for camera in self.fleet.cameras:
             ready = self._ctx.Event()
-            models = {m: self.fleet.models[m].model_dump_json() for m in camera.models}
             process = self._ctx.Process(
                 target=_worker_main,
                 name=f"timeslice-{camera.id}",
-                args=(fleet_json, camera.model_dump_json(), models, runtime.device_id,
-                      runtime.queue_per_camera, str(self._cache_dir), self._threads,
+                args=(fleet_json, camera.id, str(self._cache_dir), self._threads,
                       self.sink_factory, self._out, ready, self._stop),
                 daemon=True,
             )
