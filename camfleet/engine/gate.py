@@ -1,6 +1,6 @@
 """Motion gating: cheap frame differencing decides whether a frame needs inference at all.
 
-Each frame is shrunk to a small grey thumbnail (OpenCV, ~0.2 ms for 1280×720) and compared
+Each frame is shrunk to a small grey thumbnail (OpenCV, ~0.6 ms for 1280×720) and compared
 with the previous thumbnail of the same camera. A frame passes when the fraction of changed
 thumbnail pixels exceeds the camera's threshold, for a short hangover after motion (so an
 object that stops is still seen), or when the scene has been still for ``keepalive_s`` (so
@@ -54,7 +54,13 @@ class MotionGate:
     def thumbnail(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         height, width = image.shape[:2]
         thumb_h = max(1, round(height * _THUMB_WIDTH / width))
-        small = cv2.resize(image, (_THUMB_WIDTH, thumb_h), interpolation=cv2.INTER_AREA)
+        # Area-averaging at a non-integer ratio is slow (3 ms at 1280x720); a strided view
+        # first leaves it >= 9 pixels per thumbnail pixel to average (0.6 ms), plenty to
+        # absorb sensor noise before the blur.
+        step = max(1, width // (3 * _THUMB_WIDTH))
+        small = cv2.resize(
+            image[::step, ::step], (_THUMB_WIDTH, thumb_h), interpolation=cv2.INTER_AREA
+        )
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         return np.asarray(cv2.GaussianBlur(grey, (5, 5), 0), dtype=np.uint8)
 
