@@ -8,6 +8,7 @@ can share one file. PostgreSQL goes through psycopg 3; ``postgresql://`` URLs ar
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ DialectName = Literal["sqlite", "postgresql"]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "camfleet_alembic_version"
 DEFAULT_DB_FILE = "camfleet.db"
+# pg_advisory_xact_lock key that serializes migrations (any constant; this spells "cfmg").
+_PG_MIGRATION_LOCK = 0x63666D67
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -123,14 +126,43 @@ class Database:
         config.attributes["connection"] = connection
         return config
 
+    @contextmanager
+    def _migrating(self, action: str) -> Iterator[Connection]:
+        """A transaction for a migration that no other process migrates alongside: workers
+        started together on a new database would otherwise all create the same tables."""
+        with (
+            self.translate_errors(action),
+            self._sqlite_file_lock(),
+            self.engine.begin() as connection,
+        ):
+            if self.dialect == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            yield connection
+
+    @contextmanager
+    def _sqlite_file_lock(self) -> Iterator[None]:
+        database = self.url.database
+        if self.dialect != "sqlite" or database in (None, "", ":memory:"):
+            yield
+            return
+        lock_path = Path(f"{Path(database).expanduser()}.migrate-lock")
+        with lock_path.open("a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
     def upgrade(self, rev: str = "head") -> None:
         """Migrate the schema up to ``rev`` (default: the newest)."""
-        with self.translate_errors(f"upgrade to {rev!r}"), self.engine.begin() as connection:
+        with self._migrating(f"upgrade to {rev!r}") as connection:
             command.upgrade(self._alembic_config(connection), rev)
 
     def downgrade(self, rev: str) -> None:
         """Migrate the schema down to ``rev`` (``base`` drops every camfleet table)."""
-        with self.translate_errors(f"downgrade to {rev!r}"), self.engine.begin() as connection:
+        with self._migrating(f"downgrade to {rev!r}") as connection:
             command.downgrade(self._alembic_config(connection), rev)
 
     def current(self) -> str | None:

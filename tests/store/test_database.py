@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -31,6 +33,35 @@ def test_migrations_up_down_up(db_url: str, open_db: Callable[..., Database]) ->
     assert db.current() is None
     assert _tables(db) == set()
     db.upgrade("head")
+    assert _tables(db) == TABLES
+
+
+def _upgrade_in_a_process(url: str, data_dir: str, barrier: Any) -> None:
+    database = open_database(url, Path(data_dir))
+    try:
+        barrier.wait(30)  # all at once, as workers that start together would
+        database.upgrade()
+    finally:
+        database.dispose()
+
+
+def test_processes_upgrading_a_new_database_together_all_succeed(
+    db_url: str, open_db: Callable[..., Database], tmp_path: Path
+) -> None:
+    """Time-slice workers start together on a new store: each runs the migrations."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    processes = [
+        context.Process(target=_upgrade_in_a_process, args=(db_url, str(tmp_path), barrier))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    db = open_db(db_url)
+    assert db.current() == "0001"
     assert _tables(db) == TABLES
 
 
