@@ -146,8 +146,12 @@ class RuntimeConfig(_Strict):
         None, description="ONNX Runtime intra-op threads; default: all cores"
     )
     queue_per_camera: Annotated[int, Field(ge=1, le=64)] = 2
-    inference_workers: Annotated[int, Field(ge=1, le=2)] = Field(
-        2, description="shared mode: batches of one model run at once on its one session"
+    inference_workers: Annotated[int, Field(ge=1, le=16)] | None = Field(
+        None,
+        description=(
+            "shared mode: batches of one model run at once on its one session; default: "
+            "2 on a GPU, one per physical core (at most 4) on a CPU"
+        ),
     )
 
 

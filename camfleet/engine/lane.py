@@ -3,8 +3,8 @@
 Frames are letterboxed as they are offered (on the intake threads, in parallel); a *prepare*
 thread takes ready batches from the batcher and stacks their canvases; ``workers``
 *infer* threads run ONNX Runtime on the one shared session (its ``run`` is thread-safe) and
-decode boxes. Preparing the next batch overlaps running the current one, two batches can run
-at once (on a CPU, two concurrent batch-one runs beat one two-thread run), and every stage
+decode boxes. Preparing the next batch overlaps running the current one, several batches can
+run at once (on a CPU, concurrent one-thread runs beat one run over all cores), and every stage
 releases the GIL in OpenCV and ONNX Runtime. Results go to ``on_done`` on an infer thread;
 keep it cheap.
 """
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 class BatchDetector(Protocol):
     """What a lane needs from :class:`camfleet.model.Detector`."""
 
+    in_flight: int  # batches that may be prepared-or-running at once (its buffer ring)
+
     def letterbox(self, image: Any) -> Any: ...
 
     def assemble(self, items: Any) -> Any: ...
@@ -44,7 +46,6 @@ class BatchDetector(Protocol):
 
 
 _STOP = object()
-_MAX_IN_FLIGHT = 2
 
 
 class ModelLane:
@@ -61,9 +62,13 @@ class ModelLane:
         prior_s_per_item: float = 0.05,
         workers: int = 1,
     ) -> None:
-        if not 1 <= workers <= _MAX_IN_FLIGHT:
-            raise ValueError(f"workers must be 1..{_MAX_IN_FLIGHT}, got {workers}")
+        if not 1 <= workers <= detector.in_flight:
+            raise ValueError(
+                f"workers must be 1..{detector.in_flight} (the detector's in-flight "
+                f"batches), got {workers}"
+            )
         self.workers = workers
+        self._max_in_flight = detector.in_flight
         self.model_id = model_id
         self.detector = detector
         self.slo_s = slo_s
@@ -75,10 +80,10 @@ class ModelLane:
         self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
         self._cond = threading.Condition()
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
-        # The detector's preprocessor alternates two tensor buffers: at most two batches may
-        # be prepared-or-running at once, and a third may only be prepared once the *oldest*
-        # is done (its buffer is the one the third overwrites). Only the prepare thread
-        # touches this deque; infer threads set the events.
+        # The detector's preprocessor reuses a ring of ``in_flight`` tensor buffers: at most
+        # that many batches may be prepared-or-running at once, and the next may only be
+        # prepared once the *oldest* is done (its buffer is the one the next overwrites).
+        # Only the prepare thread touches this deque; infer threads set the events.
         self._in_flight: deque[threading.Event] = deque()
         self._running = False
         self._accepting = False
@@ -148,7 +153,7 @@ class ModelLane:
 
     def _prepare_loop(self) -> None:
         while True:
-            while len(self._in_flight) >= _MAX_IN_FLIGHT:
+            while len(self._in_flight) >= self._max_in_flight:
                 self._in_flight[0].wait()
                 self._in_flight.popleft()
             batch = self._next_batch()

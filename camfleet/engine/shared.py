@@ -26,7 +26,7 @@ from camfleet.engine.batcher import BatchPolicy
 from camfleet.engine.intake import CameraIntake, IntakeThread
 from camfleet.engine.lane import ModelLane
 from camfleet.engine.metrics import FleetMetrics
-from camfleet.engine.models import load_fleet_models
+from camfleet.engine.models import inference_workers, load_fleet_models
 from camfleet.engine.work import Work
 from camfleet.events import ResultSink
 from camfleet.frames import Detections
@@ -107,8 +107,6 @@ class SharedEngine:
     def start(self) -> None:
         runtime = self.fleet.runtime
         if self._owns_detectors:
-            # Every run may use all cores (a lone frame finishes fastest); two concurrent runs
-            # then share them, which non-spinning ONNX Runtime threads tolerate well.
             self._detectors = load_fleet_models(self.fleet, self._cache_dir)
         max_wait = (
             runtime.max_wait_ms / 1000.0
@@ -130,7 +128,7 @@ class SharedEngine:
                 on_done=self._on_done,
                 capacity=max(cfg.batch_limit * 2, cameras_per_model[model_id] * 2),
                 prior_s_per_item=warm_up(detector),
-                workers=runtime.inference_workers,
+                workers=min(inference_workers(runtime, cfg.provider), detector.in_flight),
             )
         self._running.set()
         self._results_thread.start()

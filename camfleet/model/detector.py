@@ -41,7 +41,8 @@ class Detector:
     Build it with :meth:`load`. Threads: :meth:`preprocess` reuses buffers, so it must not
     run concurrently with itself; :meth:`infer` (ONNX Runtime's ``run`` is thread-safe) and
     :meth:`postprocess` (stateless) may run on other threads. A prepared batch stays valid
-    until the second-next :meth:`preprocess` of the same canvas shape.
+    until ``in_flight`` more batches of the same canvas shape are prepared, so up to
+    ``in_flight`` batches can be prepared-or-running at once.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class Detector:
         max_det: int,
         imgsz: tuple[int, int],
         max_batch: int,
+        in_flight: int = 2,
     ) -> None:
         self._session: ort.InferenceSession | None = session
         self.info = info
@@ -64,8 +66,9 @@ class Detector:
         self.max_det = max_det
         self.imgsz = imgsz
         self.max_batch = max_batch
+        self.in_flight = in_flight
         self._preprocess = Preprocessor(
-            imgsz, info.stride, rect=info.dynamic_hw, max_batch=max_batch
+            imgsz, info.stride, rect=info.dynamic_hw, max_batch=max_batch, depth=in_flight
         )
         self.session_providers: tuple[str, ...] = tuple(session.get_providers())
 
@@ -83,6 +86,7 @@ class Detector:
         threads: int | None = None,
         cache_dir: Path | str = DEFAULT_CACHE_DIR,
         max_batch: int = 8,
+        in_flight: int = 2,
     ) -> Detector:
         """Validate the model, make its batch dynamic if needed, and open a session."""
         _check_range("conf", conf, 0.0, 1.0)
@@ -114,6 +118,7 @@ class Detector:
             max_det=max_det,
             imgsz=size,
             max_batch=max_batch,
+            in_flight=in_flight,
         )
 
     @property

@@ -25,9 +25,9 @@ _INV_255 = np.float32(1.0 / 255.0)
 class PreparedBatch:
     """A model-ready batch and what is needed to map boxes back to each original frame.
 
-    ``tensor`` is a view into a buffer the preprocessor reuses: it stays valid until the
-    second-next batch of the same canvas shape is prepared (two buffers alternate, so one
-    batch can be inferred while the next is prepared).
+    ``tensor`` is a view into a buffer the preprocessor reuses: it stays valid until
+    ``depth`` more batches of the same canvas shape are prepared (a ring of ``depth``
+    buffers, so batches can be inferred while the next ones are prepared).
     """
 
     tensor: npt.NDArray[np.float32]
@@ -54,8 +54,13 @@ class LetterboxedImage:
 @dataclass(slots=True)
 class _Buffers:
     canvas: npt.NDArray[np.uint8]
-    tensors: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+    tensors: tuple[npt.NDArray[np.float32], ...]
     turn: int = 0
+
+    def next_tensor(self, count: int) -> npt.NDArray[np.float32]:
+        tensor = self.tensors[self.turn][:count]
+        self.turn = (self.turn + 1) % len(self.tensors)
+        return tensor
 
 
 class Preprocessor:
@@ -68,8 +73,12 @@ class Preprocessor:
         rect: bool,
         max_batch: int,
         cached_shapes: int = 4,
+        depth: int = 2,
     ) -> None:
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
         self.imgsz = imgsz
+        self.depth = depth
         self.stride = stride
         self.rect = rect
         self.max_batch = max_batch
@@ -97,8 +106,7 @@ class Preprocessor:
         buffers = self._buffers_for(canvas, count)
         for slot, image, box in zip(buffers.canvas, images, boxes, strict=False):
             draw_into(image, slot, box)
-        tensor = buffers.tensors[buffers.turn][:count]
-        buffers.turn ^= 1
+        tensor = buffers.next_tensor(count)
         np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
         return PreparedBatch(tensor=tensor, letterboxes=boxes, original_shapes=shapes)
 
@@ -127,8 +135,7 @@ class Preprocessor:
         count = len(items)
         buffers = self._buffers_for((int(shape[0]), int(shape[1])), count)
         np.stack([item.canvas for item in items], out=buffers.canvas[:count])
-        tensor = buffers.tensors[buffers.turn][:count]
-        buffers.turn ^= 1
+        tensor = buffers.next_tensor(count)
         np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
         return PreparedBatch(
             tensor=tensor,
@@ -143,10 +150,7 @@ class Preprocessor:
             h, w = canvas
             buffers = _Buffers(
                 canvas=np.empty((size, h, w, 3), np.uint8),
-                tensors=(
-                    np.empty((size, 3, h, w), np.float32),
-                    np.empty((size, 3, h, w), np.float32),
-                ),
+                tensors=tuple(np.empty((size, 3, h, w), np.float32) for _ in range(self.depth)),
             )
             self._buffers[canvas] = buffers
             while len(self._buffers) > self._cached_shapes:

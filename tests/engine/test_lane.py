@@ -17,12 +17,14 @@ from camfleet.engine.work import Work
 from camfleet.frames import Detections, Frame
 
 
-class AlternatingBufferDetector:
-    """preprocess writes each frame's seq into one of two reused buffers; infer reads it back
-    after a random delay. A buffer overwritten while its batch runs shows up as wrong ids."""
+class RingBufferDetector:
+    """preprocess writes each frame's seq into one of ``in_flight`` reused buffers; infer
+    reads it back after a random delay. A buffer overwritten while its batch runs shows up
+    as wrong ids."""
 
-    def __init__(self) -> None:
-        self._buffers = [np.zeros(64, np.int64), np.zeros(64, np.int64)]
+    def __init__(self, in_flight: int = 2) -> None:
+        self.in_flight = in_flight
+        self._buffers = [np.zeros(64, np.int64) for _ in range(in_flight)]
         self._turn = 0
         self.concurrent = 0
         self.max_concurrent = 0
@@ -33,7 +35,7 @@ class AlternatingBufferDetector:
 
     def assemble(self, items: list[SimpleNamespace]) -> np.ndarray:
         buffer = self._buffers[self._turn]
-        self._turn ^= 1
+        self._turn = (self._turn + 1) % self.in_flight
         buffer[: len(items)] = [item.value for item in items]
         return buffer[: len(items)]
 
@@ -53,10 +55,10 @@ class AlternatingBufferDetector:
         ]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_results_belong_to_their_frames_with_concurrent_batches(workers):
+@pytest.mark.parametrize(("workers", "in_flight"), [(1, 2), (2, 2), (3, 4), (4, 4)])
+def test_results_belong_to_their_frames_with_concurrent_batches(workers, in_flight):
     random.seed(workers)
-    detector = AlternatingBufferDetector()
+    detector = RingBufferDetector(in_flight)
     results: dict[int, float] = {}
     lock = threading.Lock()
 
@@ -81,5 +83,5 @@ def test_results_belong_to_their_frames_with_concurrent_batches(workers):
 
 def test_worker_count_is_validated():
     with pytest.raises(ValueError, match="workers"):
-        ModelLane("m", AlternatingBufferDetector(), BatchPolicy(1, 0.0), 1.0, FleetMetrics(),
+        ModelLane("m", RingBufferDetector(2), BatchPolicy(1, 0.0), 1.0, FleetMetrics(),
                   lambda w, d: None, capacity=4, workers=3)
