@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from camfleet.config import RuntimeConfig
+from camfleet.engine.models import inference_workers, session_threads
 from camfleet.model import Detector
 
 __all__ = ["measure_ceiling"]
@@ -21,14 +23,17 @@ def measure_ceiling(
     max_batch: int,
     seconds: float,
     cache_dir: Path,
-    workers: int = 2,
 ) -> float:
     """Preprocess + inference + postprocess of full batches back to back, in images/s, with
-    ``workers`` batches in flight at once, as the engine runs them."""
+    as many batches in flight, and as many threads per run, as shared mode uses."""
+    runtime = RuntimeConfig()
+    workers = inference_workers(runtime, provider)
+    run_threads = session_threads(runtime, provider)
     images = [image] * max_batch
     done = [0] * workers
     detectors = [
-        Detector.load(model_path, provider=provider, max_batch=max_batch, cache_dir=cache_dir)
+        Detector.load(model_path, provider=provider, max_batch=max_batch, cache_dir=cache_dir,
+                      threads=run_threads)
         for _ in range(workers)
     ]
     try:

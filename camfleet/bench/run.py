@@ -77,8 +77,9 @@ def _mode_entry(result: CapacityResult, gating: bool, limit: int) -> dict[str, A
         "search_limit": limit,
         "capped": result.capacity >= limit,
         "trials": [
-            {k: getattr(t, k) for k in ("cameras", "passed", "p50_ms", "p99_ms", "img_s",
-                                         "shed_pct", "rss_mb", "mean_batch", "gated")}
+            {k: getattr(t, k) for k in ("cameras", "passed", "p50_ms", "p90_ms", "p99_ms",
+                                         "img_s", "shed_pct", "rss_mb", "mean_batch", "gated",
+                                         "shed", "dropped", "stage_p50_ms")}
             for t in result.trials
         ],
     }
@@ -169,7 +170,10 @@ def run_bench(
             modes[key] = _mode_entry(result, gating, limit)
             log(f"{key}: capacity {result.capacity}")
     if options.saturation and "shared" in options.modes:
-        overload = max(2, math.ceil(ceiling / options.analyze_fps * 1.5))
+        # Enough cameras to offer 1.5x the ceiling, but never far past the search's own bound
+        # (a tiny model's ceiling would otherwise ask for thousands of cameras).
+        overload = max(2, min(math.ceil(ceiling / options.analyze_fps * 1.5),
+                              2 * options.max_cameras))
         log(f"saturating shared mode with {overload} cameras to compare with the ceiling")
         trial = run_trial_subprocess(spec("shared", overload, False, options.duration_s / 2))
         saturation = {
