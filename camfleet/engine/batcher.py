@@ -14,8 +14,11 @@ one are equally urgent; among them the batch takes frames of the tenants (camera
 least so far, so cameras with a fixed capture phase never lose every tie.
 
 A frame that cannot finish before its deadline even alone is shed (and reported once through
-:meth:`take_shed`) instead of being processed late. A full batcher sheds the frame with the
-earliest deadline: the one most likely to be late anyway. Threads around it stay thin.
+:meth:`take_shed`) instead of being processed late; with more than a full batch queued, so is
+a frame that a full batch cannot finish in time (overload: full batches keep throughput at
+the device's best instead of spiralling down to batches of one). A full batcher sheds the
+frame with the earliest deadline: the one most likely to be late anyway. Threads around it
+stay thin.
 """
 
 from __future__ import annotations
@@ -217,10 +220,18 @@ class DeadlineBatcher(Generic[T]):
         # runs, nothing is measured, and a pessimistic estimate would shed forever. A stale
         # estimate sheds only frames already past their deadline, so one runs and re-measures.
         fresh = now - self.latency.observed_at <= self.policy.stale_after_s
-        cutoff = now + (self.latency.expected(1) if fresh else 0.0)
+        alone = now + (self.latency.expected(1) if fresh else 0.0)
+        # With a backlog of more than one full batch, throughput is what saves frames: full
+        # batches run, and a frame that even a full batch started now cannot finish in time
+        # is hopeless. Running it in a smaller batch would save it at the price of slower
+        # batches for everything behind it, and under sustained overload that trade spirals
+        # down to batches of one.
+        full = now + (self.latency.expected(self.policy.max_batch) if fresh else 0.0)
         for key in list(self._groups):
             group = self._groups[key]
-            while group and group[0].deadline < cutoff:
+            while group and group[0].deadline < (
+                full if len(group) > self.policy.max_batch else alone
+            ):
                 self._shed_entry(key)
 
     def _shed_entry(self, key: Hashable) -> None:
