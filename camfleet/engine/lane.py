@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -59,7 +59,7 @@ class ModelLane:
         on_done: Callable[[Work, Detections], None],
         capacity: int,
         clock: Callable[[], float] = time.monotonic,
-        prior_s_per_item: float = 0.05,
+        prior_latency: Mapping[int, float] | None = None,
         workers: int = 1,
     ) -> None:
         if not 1 <= workers <= detector.in_flight:
@@ -75,8 +75,10 @@ class ModelLane:
         self._metrics = metrics
         self._on_done = on_done
         self._clock = clock
-        self.latency = LatencyModel(prior_s_per_item)
-        self.latency.observe(1, prior_s_per_item, now=clock())
+        prior = dict(prior_latency) if prior_latency else {1: 0.05}
+        self.latency = LatencyModel(min(t / size for size, t in prior.items()))
+        for size, seconds in sorted(prior.items()):
+            self.latency.observe(size, seconds, now=clock())
         self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
         self._cond = threading.Condition()
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)

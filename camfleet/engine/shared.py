@@ -58,19 +58,25 @@ def open_camera(camera: CameraConfig) -> Callable[[], Source]:
     )
 
 
-def warm_up(detector: Detector, shape: tuple[int, int] = (720, 1280)) -> float:
-    """Warm ``detector`` up and return seconds per image of a batch of one.
+def warm_up(detector: Detector, shape: tuple[int, int] = (720, 1280)) -> dict[int, float]:
+    """Warm ``detector`` up and return measured seconds per batch, by batch size.
 
-    On an accelerator every batch size is run once first: a new input shape costs a
-    kernel search there, which must not land on a live frame's latency.
+    On an accelerator every batch size is run once first (a new input shape costs a kernel
+    search there, which must not land on a live frame's latency), then powers of two up to
+    ``max_batch`` are timed: the batcher starts from real costs instead of extrapolating a
+    batch of 32 from a batch of one (3x too pessimistic for YOLOv8n on an H100).
     """
     image = np.full((*shape, 3), 114, dtype=np.uint8)
     if detector.provider != "cpu":
         detector.warmup(batch_sizes=range(1, detector.max_batch + 1), shape=shape)
     detector.detect([image])
-    started = time.monotonic()
-    detector.detect([image])
-    return max(time.monotonic() - started, 1e-4)
+    timed = {1 << k for k in range(detector.max_batch.bit_length())} | {detector.max_batch}
+    seconds: dict[int, float] = {}
+    for size in sorted(timed):
+        started = time.monotonic()
+        detector.detect([image] * size)
+        seconds[size] = max(time.monotonic() - started, 1e-4)
+    return seconds
 
 
 class SharedEngine:
@@ -127,7 +133,7 @@ class SharedEngine:
                 metrics=self.metrics,
                 on_done=self._on_done,
                 capacity=max(cfg.batch_limit * 2, cameras_per_model[model_id] * 2),
-                prior_s_per_item=warm_up(detector),
+                prior_latency=warm_up(detector),
                 workers=min(inference_workers(runtime, cfg.provider), detector.in_flight),
             )
         self._running.set()

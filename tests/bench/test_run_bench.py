@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import onnx
 import pytest
+from modelkit import tiny_detect_model
 
 from camfleet.bench.run import BenchOptions, run_bench
 from camfleet.planner.profile import parse_profile
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
-from modelkit import tiny_detect_model
 
 MODE_FIELDS = {"capacity", "p50_ms", "p99_ms", "img_s", "shed_pct", "rss_mb",
                "rss_mb_per_camera"}
