@@ -1,0 +1,130 @@
+"""The shared engine's host side against a simulated accelerator, on any machine.
+
+The real engine (sources, motion gate, letterbox, deadline batcher, batch assembly,
+postprocess, tracking, rules and the SQLite store) runs N synthetic cameras; only the
+model's ``run`` is replaced by one serial device that takes ``A + C * batch`` seconds and
+returns an empty output of the model's real shape. It answers two questions without a GPU:
+how many frames per second this host can feed a device, and whether the batcher keeps the
+device at its full-batch throughput when cameras offer more than it can serve.
+
+    python benchmarks/simulated_device.py --cameras 200 --fixed-ms 10 --per-image-ms 4
+
+prints one JSON line: analysed img/s, the device's best (max_batch / (A + C * max_batch)),
+latency p50/p99, shed %, mean batch, and the process's CPU use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from camfleet.bench.trial import TrialSpec, build_fleet
+from camfleet.engine import SharedEngine
+from camfleet.engine.models import load_fleet_models
+from camfleet.model import Detector
+from camfleet.store.location import StoreLocation
+from camfleet.wiring import StoreSinkFactory, model_names
+
+
+class SimulatedDevice:
+    """A detector whose inference is a serial device of known speed; the rest is real."""
+
+    def __init__(self, real: Detector, fixed_s: float, per_image_s: float) -> None:
+        self.real = real
+        self.fixed_s, self.per_image_s = fixed_s, per_image_s
+        self.in_flight, self.max_batch, self.provider = real.in_flight, real.max_batch, "cpu"
+        self._device = threading.Lock()
+        self._outputs: dict[tuple[int, ...], np.ndarray] = {}
+
+    def letterbox(self, image: Any) -> Any:
+        return self.real.letterbox(image)
+
+    def assemble(self, items: Any) -> Any:
+        return self.real.assemble(items)
+
+    def infer(self, batch: Any) -> Any:
+        shape = tuple(batch.tensor.shape)
+        if shape not in self._outputs:  # the real output's shape, once per input shape
+            one = self.real.infer(self.real.assemble([self._blank(batch)]))
+            self._outputs[shape] = np.zeros((shape[0], *one.shape[1:]), np.float32)
+        with self._device:  # one device: concurrent runs queue, as they do on a GPU
+            time.sleep(self.fixed_s + self.per_image_s * shape[0])
+        return self._outputs[shape]
+
+    def _blank(self, batch: Any) -> Any:
+        height, width = batch.original_shapes[0]
+        return self.real.letterbox(np.full((height, width, 3), 114, np.uint8))
+
+    def postprocess(self, raw: Any, batch: Any) -> Any:
+        return self.real.postprocess(raw, batch)
+
+    def detect(self, images: Any) -> Any:
+        batch = self.assemble([self.letterbox(image) for image in images])
+        return self.postprocess(self.infer(batch), batch)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=200)
+    parser.add_argument("--fixed-ms", type=float, default=10.0)
+    parser.add_argument("--per-image-ms", type=float, default=4.0)
+    parser.add_argument("--max-batch", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--model", default="/work/shared/models/yolov8n-rand-dynamic.onnx")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        spec = TrialSpec(
+            mode="shared", cameras=args.cameras, source="synthetic:1280x720@15",
+            model_path=args.model, provider="cpu", analyze_fps=2.0, slo_ms=500.0,
+            duration_s=args.duration, warmup_s=args.warmup, gating=False,
+            max_batch=args.max_batch, cache_dir=str(Path(scratch) / "cache"),
+        )
+        fleet = build_fleet(spec)
+        real = load_fleet_models(fleet, Path(spec.cache_dir))["bench"]
+        device = SimulatedDevice(real, args.fixed_ms / 1000, args.per_image_ms / 1000)
+        sink = StoreSinkFactory(StoreLocation(None, Path(scratch)), model_names(fleet))(fleet)
+        engine = SharedEngine(fleet, sink, detectors={"bench": device})  # type: ignore[dict-item]
+        engine.start()
+        try:
+            time.sleep(args.warmup)
+            engine.metrics.reset_window()
+            process = psutil.Process()
+            cpu_before, started = sum(process.cpu_times()[:2]), time.monotonic()
+            time.sleep(args.duration)
+            cpu_pct = 100 * (sum(process.cpu_times()[:2]) - cpu_before) / (
+                time.monotonic() - started
+            )
+            snapshot = engine.metrics.snapshot()
+        finally:
+            engine.stop(drain=False)
+            device.close()
+    best = args.max_batch / (args.fixed_ms / 1000 + args.per_image_ms / 1000 * args.max_batch)
+    print(json.dumps({
+        "cameras": args.cameras,
+        "offered_img_s": 2.0 * args.cameras,
+        "device_best_img_s": round(best, 1),
+        "analysed_img_s": round(snapshot.analysed_per_s, 1),
+        "pct_of_device_best": round(100 * snapshot.analysed_per_s / best, 1),
+        "p50_ms": round(snapshot.latency_p50_ms),
+        "p99_ms": round(snapshot.latency_p99_ms),
+        "shed_pct": round(snapshot.shed_pct, 1),
+        "mean_batch": round(snapshot.mean_batch, 1),
+        "cpu_pct": round(cpu_pct),
+        "cores": psutil.cpu_count(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
