@@ -139,6 +139,9 @@ def _gpu_compute(
     )
 
 
+_GENERATED_SOURCES = ("synthetic", "reference")
+
+
 def _cpu_compute(
     profile: BenchProfile, result: ModeResult, instance: InstanceType, fps: float
 ) -> _Compute:
@@ -147,10 +150,11 @@ def _cpu_compute(
         if result.capacity
         else 0.0
     )
-    # A synthetic source skips decode in the bench, so decode is added here; clip and
-    # reference sources decoded on the same cores during the capacity search already.
+    # Generated sources (synthetic frames, the reference scene rendered from a clip decoded
+    # once) skip H.264 decoding in the bench, so decode is added here; a video file source
+    # decoded on the same cores during the capacity search already.
     decode_per_vcpu = None
-    if profile.source.startswith("synthetic") and profile.decode is not None:
+    if profile.source.startswith(_GENERATED_SOURCES) and profile.decode is not None:
         decode_per_vcpu = profile.decode.cameras_per_core
     per_vcpu = combined_per_vcpu(infer_per_vcpu, decode_per_vcpu)
     cameras = int(per_vcpu * usable_vcpus(instance.vcpus) + 1e-9)

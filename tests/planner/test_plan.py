@@ -90,17 +90,27 @@ def test_eks_fee_is_an_optional_line_item(profile: BenchProfile, catalog: Catalo
     )
 
 
+@pytest.mark.parametrize("source", ["synthetic", "synthetic:1280x720@15", "reference:"])
 def test_cpu_profile_plans_cpu_instances_per_vcpu(
-    cpu_profile_data: dict[str, Any], catalog: Catalog
+    cpu_profile_data: dict[str, Any], catalog: Catalog, source: str
 ) -> None:
+    cpu_profile_data["source"] = source
     plan = make_plan(parse_profile(cpu_profile_data), catalog, PlanRequest(cameras=100))
     assert all(r.gpu is None for r in plan.rows)
     c7i = _row(plan, "c7i.4xlarge")
-    # 2 cameras per vCPU measured, 30 decoded per core (synthetic source: decode added).
+    # 2 cameras per vCPU measured, 30 decoded per core (a generated source: decode added).
     per_vcpu = 1 / (1 / 2 + 1 / 30)
     assert c7i.cameras_per_instance == int(per_vcpu * 15.5)
     assert c7i.basis == "per-vcpu"
     assert _row(plan, "c7g.4xlarge").basis == "estimated"  # Graviton, measured on x86
+
+
+def test_a_video_file_source_already_paid_for_decoding(
+    cpu_profile_data: dict[str, Any], catalog: Catalog
+) -> None:
+    cpu_profile_data["source"] = "/data/camera-720p.mp4"
+    plan = make_plan(parse_profile(cpu_profile_data), catalog, PlanRequest(cameras=100))
+    assert _row(plan, "c7i.4xlarge").cameras_per_instance == int(2 * 15.5)
 
 
 @pytest.mark.parametrize(
