@@ -34,6 +34,7 @@ __all__ = [
     "default_max_batch",
     "load_fleet",
     "parse_fleet",
+    "runs_on_cpu",
 ]
 
 Provider = Literal["cpu", "cuda", "tensorrt", "openvino"]
@@ -74,9 +75,14 @@ class ModelConfig(_Strict):
         return default_max_batch(self.provider)
 
 
+def runs_on_cpu(provider: str) -> bool:
+    """Whether ``provider`` computes on the host's CPU cores (OpenVINO's default device)."""
+    return provider in ("cpu", "openvino")
+
+
 def default_max_batch(provider: str) -> int:
     """Measured: on a CPU a batch costs its images' sum; on a GPU it is the main lever."""
-    return 1 if provider in ("cpu", "openvino") else 32
+    return 1 if runs_on_cpu(provider) else 32
 
 
 class MotionConfig(_Strict):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from camfleet.config import FleetConfig, RuntimeConfig
+from camfleet.config import FleetConfig, RuntimeConfig, runs_on_cpu
 from camfleet.model import Detector
 from camfleet.model.session import default_threads
 from camfleet.paths import resolve_asset
@@ -18,10 +18,6 @@ __all__ = ["inference_workers", "load_fleet_models", "session_threads", "used_mo
 _MAX_CPU_WORKERS = 4
 
 
-def _on_cpu(provider: str) -> bool:
-    return provider in ("cpu", "openvino")
-
-
 def inference_workers(runtime: RuntimeConfig, provider: str) -> int:
     """Batches of one model that run at once in shared mode.
 
@@ -31,7 +27,7 @@ def inference_workers(runtime: RuntimeConfig, provider: str) -> int:
     other's compute."""
     if runtime.inference_workers is not None:
         return runtime.inference_workers
-    if _on_cpu(provider):
+    if runs_on_cpu(provider):
         return max(1, min(default_threads(), _MAX_CPU_WORKERS))
     return 2
 
@@ -41,7 +37,7 @@ def session_threads(runtime: RuntimeConfig, provider: str) -> int | None:
     a CPU (``None``, ONNX Runtime's default, on a GPU)."""
     if runtime.threads is not None:
         return runtime.threads
-    if _on_cpu(provider):
+    if runs_on_cpu(provider):
         return max(1, default_threads() // inference_workers(runtime, provider))
     return None
 
