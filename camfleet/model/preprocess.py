@@ -57,10 +57,20 @@ class _Buffers:
     tensors: tuple[npt.NDArray[np.float32], ...]
     turn: int = 0
 
-    def next_tensor(self, count: int) -> npt.NDArray[np.float32]:
+    def to_tensor(self, count: int) -> npt.NDArray[np.float32]:
+        """The first ``count`` canvases as RGB, channels first, in [0, 1], written into the
+        next tensor of the ring."""
         tensor = self.tensors[self.turn][:count]
         self.turn = (self.turn + 1) % len(self.tensors)
+        np.multiply(self.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
         return tensor
+
+
+def _check_bgr(image: npt.NDArray[np.uint8]) -> None:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(
+            f"expected HxWx3 uint8 BGR images, got shape {image.shape} {image.dtype}"
+        )
 
 
 class Preprocessor:
@@ -93,10 +103,7 @@ class Preprocessor:
         if len(images) == 0:
             raise ValueError("preprocess needs at least one image")
         for image in images:
-            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-                raise ValueError(
-                    f"expected HxWx3 uint8 BGR images, got shape {image.shape} {image.dtype}"
-                )
+            _check_bgr(image)
         shapes = tuple((int(im.shape[0]), int(im.shape[1])) for im in images)
         canvases = [self.canvas_shape(h, w) for h, w in shapes]
         canvas = (max(c[0] for c in canvases), max(c[1] for c in canvases))
@@ -106,18 +113,14 @@ class Preprocessor:
         buffers = self._buffers_for(canvas, count)
         for slot, image, box in zip(buffers.canvas, images, boxes, strict=False):
             draw_into(image, slot, box)
-        tensor = buffers.next_tensor(count)
-        np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
+        tensor = buffers.to_tensor(count)
         return PreparedBatch(tensor=tensor, letterboxes=boxes, original_shapes=shapes)
 
     def letterbox_one(self, image: npt.NDArray[np.uint8]) -> LetterboxedImage:
         """Letterbox one frame into a canvas of its own: thread-safe (no shared buffer), so
         callers can spread the resizing over many threads and hand :meth:`assemble` only the
         cheap stacking."""
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"expected an HxWx3 uint8 BGR image, got shape {image.shape} {image.dtype}"
-            )
+        _check_bgr(image)
         h, w = int(image.shape[0]), int(image.shape[1])
         canvas_hw = self.canvas_shape(h, w)
         box = place(h, w, canvas_hw, self.imgsz)
@@ -135,8 +138,7 @@ class Preprocessor:
         count = len(items)
         buffers = self._buffers_for((int(shape[0]), int(shape[1])), count)
         np.stack([item.canvas for item in items], out=buffers.canvas[:count])
-        tensor = buffers.next_tensor(count)
-        np.multiply(buffers.canvas[:count, :, :, ::-1].transpose(0, 3, 1, 2), _INV_255, out=tensor)
+        tensor = buffers.to_tensor(count)
         return PreparedBatch(
             tensor=tensor,
             letterboxes=tuple(item.letterbox for item in items),
