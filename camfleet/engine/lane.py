@@ -75,9 +75,8 @@ class ModelLane:
         self._metrics = metrics
         self._on_done = on_done
         self._clock = clock
-        prior = dict(prior_latency) if prior_latency else {1: 0.05}
-        self.latency = LatencyModel(min(t / size for size, t in prior.items()))
-        for size, seconds in sorted(prior.items()):
+        self.latency = LatencyModel()
+        for size, seconds in sorted((prior_latency or {1: 0.05}).items()):
             self.latency.observe(size, seconds, now=clock())
         self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
         self._cond = threading.Condition()
