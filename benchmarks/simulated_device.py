@@ -7,7 +7,8 @@ returns an empty output of the model's real shape. It answers two questions with
 how many frames per second this host can feed a device, and whether the batcher keeps the
 device at its full-batch throughput when cameras offer more than it can serve.
 
-    python benchmarks/simulated_device.py --cameras 200 --fixed-ms 10 --per-image-ms 4
+    python benchmarks/simulated_device.py --model MODEL.onnx --cameras 200 --fixed-ms 10 \
+        --per-image-ms 4
 
 prints one JSON line: analysed img/s, the device's best (max_batch / (A + C * max_batch)),
 latency p50/p99, shed %, mean batch, and the process's CPU use.
@@ -30,6 +31,7 @@ from camfleet.bench.trial import TrialSpec, build_fleet
 from camfleet.engine import SharedEngine
 from camfleet.engine.models import load_fleet_models
 from camfleet.model import Detector
+from camfleet.paths import BUNDLED_MODEL
 from camfleet.store.location import StoreLocation
 from camfleet.wiring import StoreSinkFactory, model_names
 
@@ -82,7 +84,7 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=32)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=4.0)
-    parser.add_argument("--model", default="/work/shared/models/yolov8n-rand-dynamic.onnx")
+    parser.add_argument("--model", default=str(BUNDLED_MODEL), help="default: the bundled model")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         spec = TrialSpec(

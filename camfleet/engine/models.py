@@ -23,7 +23,7 @@ def inference_workers(runtime: RuntimeConfig, provider: str) -> int:
 
     On a CPU, concurrent runs with few threads each beat one run over all cores for these
     small convolutional models (YOLOv8n 384x640 on 2 cores: 25 img/s as two one-thread runs
-    against 20 as one two-thread run); on a GPU two runs overlap one batch's copies with the
+    against 19 as one two-thread run); on a GPU two runs overlap one batch's copies with the
     other's compute."""
     if runtime.inference_workers is not None:
         return runtime.inference_workers
