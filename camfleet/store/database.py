@@ -148,7 +148,14 @@ class Database:
             yield
             return
         lock_path = Path(f"{Path(database).expanduser()}.migrate-lock")
-        with lock_path.open("a") as lock_file:
+        try:
+            lock_file = lock_path.open("a")
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create {lock_path} to migrate database {self.display_url}: "
+                f"{exc.strerror or exc}; choose a writable --data-dir or --url"
+            ) from exc
+        with lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield

@@ -65,6 +65,21 @@ def test_processes_upgrading_a_new_database_together_all_succeed(
     assert _tables(db) == TABLES
 
 
+def test_an_unwritable_migration_lock_is_one_line_and_keeps_the_data(
+    tmp_path: Path, open_db: Callable[..., Database]
+) -> None:
+    path = tmp_path / "store.db"
+    db = open_db(f"sqlite:///{path}")
+    db.upgrade()
+    Path(f"{path}.migrate-lock").unlink()
+    Path(f"{path}.migrate-lock").mkdir()  # not a file: opening it fails even as root
+    message = r"cannot create .*migrate-lock to migrate database"
+    with pytest.raises(StoreError, match=message) as info:
+        db.downgrade("base")
+    assert "\n" not in str(info.value)
+    assert db.current() == "0001"
+
+
 def test_migration_matches_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
