@@ -4,13 +4,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from camfleet.frames import Detections, Frame
 
-__all__ = ["CountDelta", "Event", "EventKind", "EventWriter", "ResultSink"]
+if TYPE_CHECKING:
+    from camfleet.config import CameraConfig
+
+__all__ = ["CommitListener", "CommitReporting", "CountDelta", "Event", "EventKind",
+           "EventWriter", "ResultSink"]
+
+# Called with (camera id, seconds from capture to the database commit of its records).
+CommitListener = Callable[[str, float], None]
 
 EventKind = Literal["presence", "dwell", "line_crossing", "crowd"]
 
@@ -50,11 +57,29 @@ class CountDelta:
 
 
 class ResultSink(Protocol):
-    """Receives every analysed frame's detections, off the inference path."""
+    """Receives every analysed frame's detections, off the inference path.
+
+    A sink is built knowing the cameras an engine starts with; ``add_camera`` and
+    ``remove_camera`` tell it about changes while the engine runs (``remove_camera`` closes
+    that camera's open events). ``on_result`` is called from several results threads, but
+    one camera's frames always come from the same thread, in order.
+    """
 
     def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None: ...
 
+    def add_camera(self, camera: CameraConfig) -> None: ...
+
+    def remove_camera(self, camera_id: str) -> None: ...
+
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class CommitReporting(Protocol):
+    """A sink that can tell when an analysed frame's records are committed to the database
+    (the engine wires its capture -> committed latency to it)."""
+
+    def set_commit_listener(self, listener: CommitListener | None) -> None: ...
 
 
 class EventWriter(Protocol):

@@ -9,12 +9,14 @@ builds its own sink in its own process (as separate pods each write to the datab
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from camfleet.analytics.pipeline import AnalyticsSink
 from camfleet.analytics.schema import webhooks_by_rule
-from camfleet.config import FleetConfig
+from camfleet.config import CameraConfig, FleetConfig
+from camfleet.events import CommitListener
 from camfleet.frames import Detections, Frame
 from camfleet.model import inspect_model
 from camfleet.paths import resolve_asset
@@ -35,14 +37,61 @@ def model_names(fleet: FleetConfig) -> dict[str, dict[int, str]]:
 
 
 class StoredAnalyticsSink:
-    """Tracking and rules (:class:`AnalyticsSink`) feeding a started :class:`StoreWriter`."""
+    """Tracking and rules (:class:`AnalyticsSink`) feeding a started :class:`StoreWriter`.
 
-    def __init__(self, analytics: AnalyticsSink, writer: StoreWriter) -> None:
+    After each analysed frame it queues a commit marker for the writer: when the batch
+    holding the frame's records commits, the writer reports capture -> committed to the
+    listener set with :meth:`set_commit_listener` (the engine's metrics).
+    """
+
+    def __init__(
+        self, analytics: AnalyticsSink, writer: StoreWriter, fleet: FleetConfig | None = None
+    ) -> None:
         self.analytics = analytics
         self.writer = writer
+        self._lock = threading.Lock()
+        self._cameras: dict[str, CameraConfig] = (
+            {camera.id: camera for camera in fleet.cameras} if fleet is not None else {}
+        )
+        self._fleet = fleet
+        self._put_marker: Callable[[str, float], None] | None = getattr(
+            writer, "put_marker", None
+        )
 
     def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None:
         self.analytics.on_result(frame, model_id, detections)
+        if self._put_marker is not None:
+            self._put_marker(frame.camera_id, frame.captured_at)
+
+    def set_commit_listener(self, listener: CommitListener | None) -> None:
+        set_listener = getattr(self.writer, "set_commit_listener", None)
+        if set_listener is None:
+            log.warning("store: this writer cannot report commits; capture -> committed "
+                        "latency is not measured")
+            return
+        set_listener(listener)
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        self.analytics.add_camera(camera)
+        with self._lock:
+            self._cameras[camera.id] = camera
+            self._publish()
+
+    def remove_camera(self, camera_id: str) -> None:
+        self.analytics.remove_camera(camera_id)
+        with self._lock:
+            self._cameras.pop(camera_id, None)
+            self._publish()
+
+    def _publish(self) -> None:
+        """Give the writer the current cameras (their rows) and rule -> webhook map."""
+        if self._fleet is None:
+            return
+        fleet = self._fleet.model_copy(update={"cameras": list(self._cameras.values())})
+        self.writer.upsert_cameras_models(fleet)
+        set_webhooks = getattr(self.writer, "set_webhooks", None)
+        if set_webhooks is not None:
+            set_webhooks(webhooks_by_rule(fleet))
 
     def close(self) -> None:
         """Close open events, then flush everything buffered to the database."""
@@ -69,4 +118,4 @@ class StoreSinkFactory:
         writer.upsert_cameras_models(fleet)
         analytics = AnalyticsSink(fleet, self.names_by_model, writer)
         writer.start()
-        return StoredAnalyticsSink(analytics, writer)
+        return StoredAnalyticsSink(analytics, writer, fleet)

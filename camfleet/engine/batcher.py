@@ -104,6 +104,17 @@ class DeadlineBatcher(Generic[T]):
     def __len__(self) -> int:
         return self._size
 
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @capacity.setter
+    def capacity(self, capacity: int) -> None:
+        """Resize as cameras come and go; a smaller size takes effect at the next offer."""
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self._capacity = capacity
+
     def offer(self, item: T, key: Hashable, deadline: float, tenant: Hashable = None) -> None:
         """Queue ``item`` (of ``tenant``, e.g. its camera); when full, the queued or offered
         item with the earliest deadline is shed."""

@@ -61,16 +61,33 @@ class CameraIntake:
 
 
 class IntakeThread:
-    """Drains a set of cameras' slots whenever any of them receives a frame."""
+    """Drains a set of cameras' slots whenever any of them receives a frame.
+
+    Cameras are added and removed while it runs; the loop works on a copy of the set taken
+    at each wake-up, so a change never waits for (or stalls) the other cameras.
+    """
 
     def __init__(self, name: str) -> None:
         self.wakeup = threading.Event()
-        self._pairs: list[tuple[FrameSlot, CameraIntake]] = []
+        self._lock = threading.Lock()
+        self._pairs: dict[str, tuple[FrameSlot, CameraIntake]] = {}
         self._running = False
+        self._last_loop = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def add(self, slot: FrameSlot, intake: CameraIntake) -> None:
-        self._pairs.append((slot, intake))
+        with self._lock:
+            self._pairs[intake.camera.id] = (slot, intake)
+        self.wakeup.set()
+
+    def remove(self, camera_id: str) -> None:
+        """Stop serving ``camera_id``; frames left in its slot are discarded."""
+        with self._lock:
+            self._pairs.pop(camera_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._pairs)
 
     def start(self) -> None:
         self._running = True
@@ -82,11 +99,20 @@ class IntakeThread:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def stall_s(self) -> float:
+        """Seconds since the loop last went round (it wakes at least every 0.1 s)."""
+        if not self._thread.is_alive():
+            return 0.0
+        return max(0.0, time.monotonic() - self._last_loop)
+
     def _loop(self) -> None:
         while self._running:
+            self._last_loop = time.monotonic()
             self.wakeup.wait(timeout=0.1)
             self.wakeup.clear()
-            for slot, intake in self._pairs:
+            with self._lock:
+                pairs = tuple(self._pairs.values())
+            for slot, intake in pairs:
                 while (frame := slot.get_nowait()) is not None:
                     try:
                         intake.handle(frame)

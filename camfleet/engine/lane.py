@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from camfleet.engine.batcher import Batch, BatchPolicy, DeadlineBatcher
 from camfleet.engine.latency_model import LatencyModel
 from camfleet.engine.metrics import FleetMetrics
+from camfleet.engine.progress import Heartbeat
 from camfleet.engine.work import Work, shift_detections
 from camfleet.frames import Detections
 
@@ -79,6 +80,7 @@ class ModelLane:
         for size, seconds in sorted((prior_latency or {1: 0.05}).items()):
             self.latency.observe(size, seconds, now=clock())
         self._batcher = DeadlineBatcher[Work](policy, self.latency, clock, capacity)
+        self.heartbeat = Heartbeat()  # batches taken from the batcher and not yet finished
         self._cond = threading.Condition()
         self._prepared: queue.Queue[Any] = queue.Queue(maxsize=1)
         # The detector's preprocessor reuses a ring of ``in_flight`` tensor buffers: at most
@@ -102,6 +104,11 @@ class ModelLane:
         for thread in self._threads:
             thread.start()
 
+    def set_capacity(self, capacity: int) -> None:
+        """Resize the batcher's queue (cameras were added or removed)."""
+        with self._cond:
+            self._batcher.capacity = capacity
+
     def offer(self, work: Work) -> None:
         """Queue ``work``; its letterboxing happens here, on the caller's (intake) thread, so
         resizing spreads over intake threads and the batch thread only stacks canvases."""
@@ -117,7 +124,9 @@ class ModelLane:
                 work, shape, work.frame.captured_at + self.slo_s, tenant=work.frame.camera_id
             )
             self._count_shed()
+            depth = len(self._batcher)
             self._cond.notify()
+        self._metrics.queue_depth(self.model_id, depth)
 
     def stop(self, drain: bool = True, timeout: float = 10.0) -> None:
         """Stop accepting; with ``drain`` run what is queued first, then end the threads."""
@@ -147,6 +156,8 @@ class ModelLane:
                 batch = self._batcher.poll()
                 self._count_shed()
                 if batch is not None:
+                    self.heartbeat.begin()
+                    self._metrics.queue_depth(self.model_id, len(self._batcher))
                     return batch
                 wait = self._batcher.wait_time()
                 self._cond.wait(timeout=0.1 if wait is None else max(wait, 0.0005))
@@ -164,6 +175,7 @@ class ModelLane:
                 tensor, started = self._prepare(batch)
             except Exception:
                 self._fail(batch)
+                self.heartbeat.done()
                 continue
             done = threading.Event()
             self._in_flight.append(done)
@@ -182,6 +194,7 @@ class ModelLane:
             except Exception:
                 self._fail(batch)
             finally:
+                self.heartbeat.done()
                 done.set()
 
     def _run(self, batch: Batch[Work]) -> None:
@@ -210,7 +223,7 @@ class ModelLane:
         self.latency.observe(size, t2 - started, now=t2)
         self._metrics.stage("inference", (t1 - t0) / size, size)
         self._metrics.stage("postprocess", (t2 - t1) / size, size)
-        self._metrics.batch(self.model_id, size)
+        self._metrics.batch(self.model_id, size, inference_s=t1 - t0)
         for work, found in zip(batch.items, detections, strict=True):
             self._on_done(work, shift_detections(found, work.offset))
 

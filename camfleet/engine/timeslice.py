@@ -22,12 +22,12 @@ from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
-from camfleet.config import CameraConfig, FleetConfig
+from camfleet.config import CameraConfig, FleetConfig, ModelConfig
 from camfleet.engine.gate import MotionGate
 from camfleet.engine.metrics import FleetMetrics
 from camfleet.engine.work import crop_to_roi, shift_detections
-from camfleet.errors import CamfleetError
-from camfleet.events import ResultSink
+from camfleet.errors import CamfleetError, ConfigError
+from camfleet.events import CommitReporting, ResultSink
 from camfleet.frames import Frame
 from camfleet.model import Detector
 
@@ -56,9 +56,17 @@ class _Report:
     camera_id: str
     counts: Counter[str] = field(default_factory=Counter)
     latencies_s: list[float] = field(default_factory=list)
+    committed_s: list[float] = field(default_factory=list)
     stages: list[tuple[str, float]] = field(default_factory=list)
     state: str = "starting"
     error: str | None = None
+
+
+def _no_runtime_changes(camera_id: str) -> ConfigError:
+    return ConfigError(
+        f"camera {camera_id!r}: runtime.mode timeslice cannot add, change or remove cameras "
+        "while it runs; use runtime.mode shared (as camfleet serve does) or restart"
+    )
 
 
 def _worker_main(
@@ -95,6 +103,10 @@ def _worker_main(
     gate = MotionGate(camera.motion.sensitivity, camera.motion.keepalive_s,
                       enabled=camera.motion.enabled)
     sink = None if sink_factory is None else sink_factory(fleet_of_one)
+    if isinstance(sink, CommitReporting):
+        # The writer thread appends while this loop swaps reports: append to whichever
+        # report is current (a list append is atomic).
+        sink.set_commit_listener(lambda _camera, seconds: report.committed_s.append(seconds))
     reader.start()
     ready.set()
     dropped_seen = 0
@@ -185,6 +197,7 @@ class TimesliceEngine:
         self._collector = threading.Thread(target=self._collect, name="timeslice-collector",
                                            daemon=True)
         self._running = False
+        self._last_report: dict[str, float] = {}
 
     def start(self) -> None:
         fleet_json = self.fleet.model_dump_json()
@@ -227,6 +240,35 @@ class TimesliceEngine:
         self._running = False
         self._collector.join(timeout)
 
+    # Run-time changes: a worker per camera could be started and stopped alone, but each
+    # start costs a process, a session and a warm-up; the service runs mode shared.
+
+    def camera_ids(self) -> frozenset[str]:
+        return frozenset(camera.id for camera in self.fleet.cameras)
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        raise _no_runtime_changes(camera.id)
+
+    def remove_camera(self, camera_id: str) -> None:
+        raise _no_runtime_changes(camera_id)
+
+    def replace_camera(self, camera: CameraConfig) -> None:
+        raise _no_runtime_changes(camera.id)
+
+    def set_models(self, models: Mapping[str, ModelConfig]) -> None:
+        raise ConfigError("runtime.mode timeslice: models are fixed while it runs; use "
+                          "runtime.mode shared to change them at run time")
+
+    def latest_frame_jpeg(self, camera_id: str) -> bytes | None:
+        return None  # frames stay inside the worker processes
+
+    def last_progress_age_s(self) -> float:
+        """Seconds since the quietest worker last reported (each reports every 0.25 s while
+        its loop runs); 0.0 before the first report or when stopped."""
+        if not self._running or not self._last_report:
+            return 0.0
+        return max(0.0, time.monotonic() - min(self._last_report.values()))
+
     def __enter__(self) -> TimesliceEngine:
         self.start()
         return self
@@ -252,5 +294,8 @@ class TimesliceEngine:
         for _ in range(len(report.stages) // 3):
             self.metrics.batch("timeslice", 1)
         for seconds in report.latencies_s:
-            self.metrics.latency(camera_id, seconds)
+            self.metrics.result_latency(camera_id, seconds)
+        for seconds in report.committed_s:
+            self.metrics.committed_latency(camera_id, seconds)
         self.metrics.camera_state(camera_id, report.state, report.error)
+        self._last_report[camera_id] = time.monotonic()

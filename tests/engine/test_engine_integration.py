@@ -76,7 +76,7 @@ def test_eight_cameras_all_analysed_with_cross_camera_batches(tmp_path):
     # the bundled carphone clip always shows a person
     assert any(n > 0 for cam, _, n in sink.results if cam in ("file1", "file3"))
     exposition = engine.metrics.registry.get_sample_value(
-        "camfleet_latency_seconds_count", {"camera": "file0"}
+        "camfleet_capture_to_result_seconds_count", {"camera": "file0"}
     )
     assert exposition is not None and exposition >= 1
 
