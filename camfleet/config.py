@@ -185,6 +185,9 @@ class StoreConfig(_Strict):
     retention_days: Annotated[float, Field(gt=0.0)] = 30.0
     snapshot_budget_mb: Annotated[float, Field(gt=0.0)] = 1024.0
     buffer_size: Annotated[int, Field(ge=10)] = 10000
+    snapshot_store: str | None = Field(
+        None, description="s3://bucket/prefix or a directory; default <data_dir>/snapshots"
+    )
 
 
 class FleetConfig(_Strict):

@@ -4,7 +4,8 @@ For every track seen again, the path from its previous anchor to its current one
 against the line (vectorized over tracks). A crossing towards the line's ``in_side`` counts
 ``in``, away from it ``out``, into the per-minute count of the track's class. A track that
 crossed less than ``cooldown_s`` ago is not counted again (jitter of a box on the line).
-With ``emit_events`` each crossing is also an event, open and closed at once.
+With ``emit_events`` each crossing is also an event, open and closed at once; the crossings
+of one frame share one snapshot (one JPEG encode per frame, however many tracks cross).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from camfleet.analytics.event_state import event_id
 from camfleet.analytics.geometry import anchors, crossings
 from camfleet.analytics.regions import to_pixels
 from camfleet.analytics.rule_base import Rule, RuleBinding, RuleOutput, minute_of
+from camfleet.analytics.snapshot import annotated_jpeg
 from camfleet.analytics.track_table import TrackTable
 from camfleet.analytics.tracking import UNTRACKED
 from camfleet.events import CountDelta, Event
@@ -114,21 +117,41 @@ class LineCrossingRule(Rule):
     def _events(
         self, frame: Frame, crossed: Detections, is_in: npt.NDArray[np.bool_]
     ) -> list[Event]:
-        events: list[Event] = []
+        """One closed event per crossing; all crossings of a frame share one snapshot (the
+        frame with every crossing box drawn), so a crowd crossing costs one JPEG encode."""
+        binding = self.binding
         ids = crossed.tracker_id if crossed.tracker_id is not None else np.zeros(0, np.int64)
-        for i in range(len(crossed)):
-            direction = "in" if is_in[i] else "out"
-            event = self.binding.open_event(frame, key=f"track-{int(ids[i])}-{direction}")
-            event.observe(frame, crossed[np.array([i])])
-            event.opened = True
-            events.append(
-                event.to_event(
-                    ended_at=frame.wall_time,
-                    class_fallback=self.binding.class_label,
-                    attributes={"direction": direction},
-                )
+        directions = np.where(is_in, "in", "out")
+        keys = np.char.add(np.char.mod("track-%d-", ids), directions).tolist()
+        class_ids, lookup = np.unique(crossed.class_id, return_inverse=True)
+        class_names = np.array(
+            [binding.names.get(int(c), binding.class_label) for c in class_ids], dtype=object
+        )[lookup].tolist()
+        confidences = crossed.confidence.astype(np.float64).tolist()
+        snapshot = annotated_jpeg(frame.image, crossed, binding.names)
+        now = frame.wall_time
+        return [
+            Event(
+                event_id=event_id(
+                    binding.camera_id, binding.model_id, binding.rule_id, key, frame.seq, now
+                ),
+                camera_id=binding.camera_id,
+                model_id=binding.model_id,
+                rule_id=binding.rule_id,
+                kind=binding.config.type,
+                class_name=class_name,
+                started_at=now,
+                ended_at=now,
+                max_confidence=round(confidence, 4),
+                region=binding.region,
+                track_ids=(track_id,),
+                attributes={"duration_s": 0.0, "frames": 1, "count": 1, "direction": direction},
+                snapshot_jpeg=snapshot,
             )
-        return events
+            for key, class_name, confidence, track_id, direction in zip(
+                keys, class_names, confidences, ids.tolist(), directions.tolist(), strict=True
+            )
+        ]
 
     def close(self) -> RuleOutput:
         self._tracks.keep(np.zeros(len(self._tracks), np.bool_))

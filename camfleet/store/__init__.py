@@ -1,5 +1,6 @@
 """The event store: SQL tables (SQLite by default, PostgreSQL by URL) with Alembic migrations,
-a non-blocking batched writer, a webhook outbox with its dispatcher, retention and queries.
+a non-blocking batched writer, a snapshot store (local directory or S3), a webhook outbox with
+its dispatcher, retention and queries.
 
 Analytics hands :class:`~camfleet.events.Event` and :class:`~camfleet.events.CountDelta` records
 to a :class:`StoreWriter` (an ``EventWriter``); the CLI and the API read them back through

@@ -27,6 +27,8 @@ class DropOldestBuffer(Generic[T]):
         self._wake_at = max(1, wake_at)
         self._ready = threading.Condition(threading.Lock())
         self._dropped = 0
+        self._put_total = 0
+        self._removed_total = 0
         self._closed = False
 
     def put_many(self, items: Iterable[T]) -> int:
@@ -38,7 +40,9 @@ class DropOldestBuffer(Generic[T]):
                     self._items.popleft()
                     dropped += 1
                 self._items.append(item)
+                self._put_total += 1
             self._dropped += dropped
+            self._removed_total += dropped
             if len(self._items) >= self._wake_at or self._closed:
                 self._ready.notify()
         return dropped
@@ -51,6 +55,7 @@ class DropOldestBuffer(Generic[T]):
                     lambda: len(self._items) >= self._wake_at or self._closed, wait_s
                 )
             count = min(max_items, len(self._items))
+            self._removed_total += count
             return [self._items.popleft() for _ in range(count)]
 
     def close(self) -> None:
@@ -70,6 +75,18 @@ class DropOldestBuffer(Generic[T]):
     @property
     def dropped(self) -> int:
         return self._dropped
+
+    @property
+    def put_total(self) -> int:
+        """Items ever put: item ``n`` (0-based) is the ``n``-th put."""
+        with self._ready:
+            return self._put_total
+
+    @property
+    def removed_total(self) -> int:
+        """Items ever taken or dropped; always the oldest, so items ``[0, removed_total)``."""
+        with self._ready:
+            return self._removed_total
 
     def __len__(self) -> int:
         return len(self._items)

@@ -1,4 +1,4 @@
-"""Where event snapshots live on disk, and writing them so a reader never sees half a JPEG."""
+"""Naming event snapshots, and writing a file so a reader never sees half a JPEG."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["snapshot_path", "write_atomically"]
+__all__ = ["snapshot_key", "snapshot_path", "write_atomically"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -22,10 +22,16 @@ def _safe_name(text: str) -> str:
     return f"{cleaned}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
-def snapshot_path(snapshots_dir: Path, camera_id: str, started_at: float, event_id: str) -> Path:
-    """``<snapshots_dir>/<camera>/<yyyy-mm-dd>/<event_id>.jpg`` (UTC date of the event start)."""
+def snapshot_key(camera_id: str, started_at: float, event_id: str) -> str:
+    """``<camera>/<yyyy-mm-dd>/<event_id>.jpg`` (UTC date of the event start); every part is
+    cleaned, so a key never climbs out of the store's root."""
     day = datetime.fromtimestamp(started_at, tz=UTC).strftime("%Y-%m-%d")
-    return snapshots_dir / _safe_name(camera_id) / day / f"{_safe_name(event_id)}.jpg"
+    return f"{_safe_name(camera_id)}/{day}/{_safe_name(event_id)}.jpg"
+
+
+def snapshot_path(snapshots_dir: Path, camera_id: str, started_at: float, event_id: str) -> Path:
+    """Where :func:`snapshot_key` lies under a local ``snapshots_dir``."""
+    return snapshots_dir / snapshot_key(camera_id, started_at, event_id)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -2,9 +2,16 @@
 
 Each outbox row is one POST of one event state to one URL. The dispatcher claims due rows
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers can share an outbox; one UPDATE
-statement on SQLite), POSTs them with httpx and records the outcome: ``delivered`` with
-``delivered_at``, or ``pending`` again after ``min(base * 2**attempts, cap)`` seconds (times a
-random factor in [0.5, 1] unless jitter is off), or ``dead`` after the row's ``max_attempts``.
+statement on SQLite) of the rules it was given webhooks for, and no others: workers that share
+an outbox but run different cameras each deliver their own rules' rows (with their secrets),
+so a row is never dead-lettered because a worker that does not know its rule claimed it. A
+dispatcher built without a map (``webhooks_by_rule=None``) claims every rule's rows and sends
+them unsigned. A row whose rule is known but whose URL is no longer configured is ``dead``.
+The map can be replaced at run time with ``set_webhooks``. A row of a rule no running worker
+knows stays pending until the outbox cap evicts it. Claimed rows are POSTed with httpx and the
+outcome recorded: ``delivered`` with ``delivered_at``, or ``pending`` again after
+``min(base * 2**attempts, cap)`` seconds (times a random factor in [0.5, 1] unless jitter is
+off), or ``dead`` after the row's ``max_attempts``.
 A claim leases the row for ``lease_s``, so a dispatcher that dies mid-delivery leaves it to be
 retried after a restart: delivery is at least once, and receivers dedupe on the
 ``X-Camfleet-Delivery`` header.
@@ -36,7 +43,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from camfleet.config import WebhookConfig
 from camfleet.store.database import Database
@@ -111,11 +118,10 @@ class WebhookDispatcher:
     ) -> None:
         self._db = db
         self._clock = clock
-        self._secrets = {
-            (rule_id, hook.url): hook.secret
-            for rule_id, hooks in (webhooks_by_rule or {}).items()
-            for hook in hooks
-        }
+        self._secrets: dict[tuple[str, str], str | None] = {}
+        self._rules: tuple[str, ...] | None = None
+        if webhooks_by_rule is not None:
+            self.set_webhooks(webhooks_by_rule)
         self._backoff = backoff or Backoff()
         self._lease = timedelta(seconds=lease_s)
         self._claim_batch = claim_batch
@@ -133,6 +139,17 @@ class WebhookDispatcher:
     @property
     def stats(self) -> DispatcherStats:
         return DispatcherStats(self._delivered, self._failed, self._dead, self._last_error)
+
+    def set_webhooks(self, webhooks_by_rule: Mapping[str, Sequence[WebhookConfig]]) -> None:
+        """Claim only deliveries of these rules from now on, signed with these secrets."""
+        secrets = {
+            (rule_id, hook.url): hook.secret
+            for rule_id, hooks in webhooks_by_rule.items()
+            for hook in hooks
+        }
+        # One assignment each: the dispatcher thread reads them without a lock.
+        self._rules = tuple(sorted({rule_id for rule_id, _url in secrets}))
+        self._secrets = secrets
 
     def start(self) -> None:
         if self._thread is not None:
@@ -186,9 +203,13 @@ class WebhookDispatcher:
 
     def _claim(self, now: float) -> list[_Claimed]:
         at = utc(now)
+        rules = self._rules
+        if rules is not None and not rules:
+            return []
+        mine = OutboxRow.rule_id.in_(rules) if rules is not None else true()
         due = (
             select(OutboxRow.id)
-            .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= at)
+            .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= at, mine)
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(self._claim_batch)
             .with_for_update(skip_locked=True)
@@ -216,7 +237,8 @@ class WebhookDispatcher:
 
     def _attempt(self, row: _Claimed, now: float) -> _Outcome:
         key = (row.rule_id, row.url)
-        if self._secrets and key not in self._secrets:
+        secrets = self._secrets
+        if self._rules is not None and key not in secrets:
             why = f"webhook {row.url} is no longer configured for rule {row.rule_id!r}"
             return _Outcome(why, retry=False)
         body = json.dumps(row.payload, sort_keys=True, separators=(",", ":")).encode()
@@ -228,7 +250,7 @@ class WebhookDispatcher:
             "X-Camfleet-Delivery": str(row.id),
             "X-Camfleet-Timestamp": str(int(now)),
         }
-        secret = self._secrets.get(key)
+        secret = secrets.get(key)
         if secret:
             headers["X-Camfleet-Signature"] = sign(body, secret)
         try:

@@ -1,18 +1,18 @@
 """The store writer: takes events and counts from analytics without blocking and persists them
 in batches on its own thread.
 
-``put_event`` and ``put_counts`` append to a bounded buffer and return at once; they never
-raise. A writer thread takes up to ``batch_max`` items (waiting at most ``flush_interval_s``
-for a full batch) and writes them in one transaction: events upserted by ``event_id``, counts
-incremented, snapshot JPEGs written beside the database, webhook deliveries queued in the
-outbox. When the database is unavailable the batch in hand is retried with exponential
-backoff while new items keep buffering; when the buffer is full the **oldest** item is dropped,
-counted in ``stats.dropped`` and logged (at most every 10 s). ``close()`` flushes everything
-buffered.
+``put_event``, ``put_counts`` and ``put_marker`` return at once and never raise. Records go to
+a bounded buffer; a writer thread takes up to ``batch_max`` of them (waiting at most
+``flush_interval_s`` for a full batch) and commits them in one transaction
+(:mod:`camfleet.store.batch`). When the database is unavailable the batch in hand is retried
+with exponential backoff while new records keep buffering; when the buffer is full the
+**oldest** record is dropped, counted in ``stats.dropped`` and logged (at most every 10 s).
+``close()`` flushes everything buffered.
 
-Webhooks: each rule's URLs get one delivery when the writer first sees an event open and one
-when it sees it closed (outbox ``phase`` ``open``/``closed``); an event first seen already
-closed gets only the ``closed`` delivery. Replays of either state never queue a second one.
+Commit markers (:mod:`camfleet.store.markers`) report capture -> committed latency to the
+listener set with ``set_commit_listener`` once everything put before them has committed.
+Webhook deliveries are queued by :mod:`camfleet.store.outbox` and delivered by a
+:class:`WebhookDispatcher`; ``set_webhooks`` replaces the rule -> webhooks map at run time.
 """
 
 from __future__ import annotations
@@ -23,47 +23,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection
-from sqlalchemy.exc import (
-    DisconnectionError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from camfleet.config import FleetConfig, StoreConfig, WebhookConfig
-from camfleet.errors import StoreError
 from camfleet.events import CountDelta, Event
+from camfleet.store.batch import BatchCommitter
 from camfleet.store.buffer import DropOldestBuffer
 from camfleet.store.database import Database, open_database
 from camfleet.store.location import StoreLocation
-from camfleet.store.records import (
-    MergedEvent,
-    event_row,
-    merge_events,
-    sum_counts,
-    utc,
-    webhook_payload,
-)
-from camfleet.store.retention import RetentionPolicy, prune
-from camfleet.store.snapshots import snapshot_path, write_atomically
-from camfleet.store.upserts import (
-    enqueue_deliveries,
-    evict_outbox_overflow,
-    increment_counts,
-    upsert_cameras_models,
-    upsert_events,
-)
+from camfleet.store.markers import CommitListener, CommitMarkers
+from camfleet.store.outbox import Outbox
+from camfleet.store.retention import PruneSchedule, RetentionPolicy, as_snapshot_store
+from camfleet.store.retry import TRANSIENT_ERRORS, RateLimitedWarning, backoff_delay, one_line
+from camfleet.store.snapshot_store import SnapshotStore, open_snapshot_store
 from camfleet.store.webhooks import WebhookDispatcher
 
 __all__ = ["StoreWriter", "WriterStats", "open_writer"]
 
 log = logging.getLogger(__name__)
 
-_TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError, StoreError)
 # A batch the database keeps rejecting for another reason (bad data) is split after this many
 # tries, so one poisoned record cannot stall the store.
 _MAX_TRIES_NON_TRANSIENT = 3
@@ -84,36 +61,17 @@ class WriterStats:
     snapshot_errors: int
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _describe(item: Event | CountDelta) -> str:
     if isinstance(item, Event):
         return f"event {item.event_id!r} of rule {item.rule_id!r}"
     return f"count of {item.class_name!r} in {item.region!r} on camera {item.camera_id!r}"
 
 
-class _RateLimitedWarning:
-    def __init__(self, every_s: float) -> None:
-        self._every_s = every_s
-        self._last = -float("inf")
-        self._lock = threading.Lock()
-
-    def __call__(self, message: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last < self._every_s:
-                return
-            self._last = now
-        log.warning(message, *args)
-
-
 class StoreWriter:
     """Persists :class:`Event` and :class:`CountDelta` records; implements ``EventWriter``.
 
-    Webhook deliveries are queued in the outbox for every rule in ``webhooks_by_rule``; a
+    ``snapshots`` is the snapshot store (a directory means the local store there). Webhook
+    deliveries are queued in the outbox for every rule in ``webhooks_by_rule``; a
     :class:`WebhookDispatcher` thread (``dispatcher``, or a default one) delivers them unless
     ``deliver_webhooks`` is False (another process delivers from the same outbox).
     Retention runs every ``prune_interval_s`` when a ``retention`` policy is given.
@@ -123,7 +81,7 @@ class StoreWriter:
     def __init__(
         self,
         db: Database,
-        snapshots_dir: Path,
+        snapshots: SnapshotStore | Path,
         webhooks_by_rule: Mapping[str, Sequence[WebhookConfig]],
         buffer_size: int = 10000,
         batch_max: int = 500,
@@ -142,39 +100,40 @@ class StoreWriter:
         if batch_max < 1:
             raise ValueError(f"batch_max must be >= 1, got {batch_max}")
         self._db = db
-        self._snapshots_dir = snapshots_dir
-        self._webhooks = {rule: list(hooks) for rule, hooks in webhooks_by_rule.items() if hooks}
+        store = as_snapshot_store(snapshots)
+        self._outbox = Outbox(webhooks_by_rule, outbox_cap)
+        self._committer = BatchCommitter(db, store, self._outbox, clock)
+        self._prune = PruneSchedule(db, store, retention, prune_interval_s, clock)
         self._buffer: DropOldestBuffer[Event | CountDelta] = DropOldestBuffer(
             buffer_size, wake_at=batch_max
         )
+        self._markers = CommitMarkers(buffer_size)
         self._batch_max = batch_max
         self._flush_interval_s = flush_interval_s
-        self._retention = retention
-        self._prune_interval_s = prune_interval_s
-        self._outbox_cap = outbox_cap
         self._retry_base_s = retry_base_s
         self._retry_cap_s = retry_cap_s
         self._upgrade = upgrade
         self._clock = clock
+        self._deliver_webhooks = deliver_webhooks
         self._dispatcher = dispatcher if deliver_webhooks else None
-        if self._dispatcher is None and self._webhooks and deliver_webhooks:
-            self._dispatcher = WebhookDispatcher(db, clock, webhooks_by_rule=self._webhooks)
+        if self._dispatcher is None and self._outbox.webhooks and deliver_webhooks:
+            self._dispatcher = WebhookDispatcher(db, clock, webhooks_by_rule=self._outbox.webhooks)
+        self._dispatcher_lock = threading.Lock()
+        self._migrated = False
         self._fleet: FleetConfig | None = None
         self._in_hand: list[Event | CountDelta] = []
+        self._in_hand_through = 0  # records [0, this) are taken or dropped
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self._stop_now = threading.Event()
-        self._warn_drop = _RateLimitedWarning(_LOG_EVERY_S)
-        self._warn_retry = _RateLimitedWarning(_LOG_EVERY_S)
+        self._warn_drop = RateLimitedWarning(log, _LOG_EVERY_S)
+        self._warn_retry = RateLimitedWarning(log, _LOG_EVERY_S)
         self._written_events = 0
         self._written_counts = 0
         self._lost = 0
         self._lost_lock = threading.Lock()
         self._retries = 0
         self._last_error: str | None = None
-        self._outbox_evicted = 0
-        self._snapshot_errors = 0
-        self._last_prune = -float("inf")
 
     # -- producer side: never blocks, never raises -------------------------------------------
 
@@ -184,6 +143,31 @@ class StoreWriter:
     def put_counts(self, deltas: Sequence[CountDelta]) -> None:
         if deltas:
             self._put(deltas)
+
+    def put_marker(self, camera_id: str, captured_at: float) -> None:
+        """Report ``(camera_id, time.monotonic() - captured_at)`` to the commit listener once
+        everything put before this call is committed (``captured_at``: monotonic seconds)."""
+        if not self._closing.is_set():
+            self._markers.put(self._buffer.put_total, camera_id, captured_at)
+
+    def set_commit_listener(self, listener: CommitListener | None) -> None:
+        """Called on the writer thread for each committed marker; None stops reporting."""
+        self._markers.set_listener(listener)
+
+    def set_webhooks(self, webhooks_by_rule: Mapping[str, Sequence[WebhookConfig]]) -> None:
+        """Replace the rule -> webhooks map: deliveries queued from now on follow it, and this
+        writer's dispatcher claims only deliveries of the rules in it."""
+        self._outbox.set_webhooks(webhooks_by_rule)
+        webhooks = self._outbox.webhooks
+        with self._dispatcher_lock:
+            if self._dispatcher is not None:
+                self._dispatcher.set_webhooks(webhooks)
+            elif webhooks and self._deliver_webhooks and not self._closing.is_set():
+                self._dispatcher = WebhookDispatcher(
+                    self._db, self._clock, webhooks_by_rule=webhooks
+                )
+                if self._migrated:
+                    self._dispatcher.start()
 
     def upsert_cameras_models(self, fleet: FleetConfig) -> None:
         """Make the cameras and models tables reflect ``fleet`` (written with the next batch)."""
@@ -220,8 +204,8 @@ class StoreWriter:
             pending=len(self._buffer) + len(self._in_hand),
             retries=self._retries,
             last_error=self._last_error,
-            outbox_evicted=self._outbox_evicted,
-            snapshot_errors=self._snapshot_errors,
+            outbox_evicted=self._outbox.evicted,
+            snapshot_errors=self._committer.snapshot_errors,
         )
 
     @property
@@ -251,8 +235,10 @@ class StoreWriter:
             if self._thread.is_alive():
                 self._stop_now.set()
                 self._thread.join(5.0)
-        if self._dispatcher is not None:
-            self._dispatcher.close(timeout=5.0)
+        with self._dispatcher_lock:
+            dispatcher = self._dispatcher
+        if dispatcher is not None:
+            dispatcher.close(timeout=5.0)
         unwritten = len(self._buffer) + len(self._in_hand)
         if unwritten:
             self._count_lost(unwritten)
@@ -268,17 +254,21 @@ class StoreWriter:
     def _run(self) -> None:
         if not self._retry_until_done(self._migrate):
             return
-        if self._dispatcher is not None:
-            self._dispatcher.start()
+        with self._dispatcher_lock:
+            self._migrated = True
+            if self._dispatcher is not None:
+                self._dispatcher.start()
         while True:
             if not self._in_hand:
                 wait = 0.0 if self._closing.is_set() else self._flush_interval_s
                 self._in_hand = self._buffer.take(self._batch_max, wait)
-            if (self._in_hand or self._fleet is not None) and not self._retry_until_done(
-                self._write_in_hand
-            ):
-                return
-            self._maybe_prune()
+                self._in_hand_through = self._buffer.removed_total
+            through = self._in_hand_through
+            if self._in_hand or self._fleet is not None or self._markers.any_due(through):
+                if not self._retry_until_done(self._write_in_hand):
+                    return
+                self._markers.report(through)
+            self._prune.maybe_prune()
             if self._closing.is_set() and not self._in_hand and len(self._buffer) == 0:
                 return
 
@@ -296,14 +286,14 @@ class StoreWriter:
             except Exception as exc:  # the writer thread must outlive any one bad batch
                 tries += 1
                 self._retries += 1
-                self._last_error = _one_line(exc)
-                if not isinstance(exc, _TRANSIENT) and tries >= _MAX_TRIES_NON_TRANSIENT:
+                self._last_error = one_line(exc)
+                if not isinstance(exc, TRANSIENT_ERRORS) and tries >= _MAX_TRIES_NON_TRANSIENT:
                     self._salvage_in_hand(exc)
                     tries = 0
                     if not self._in_hand:
                         return True
                     continue
-                delay = min(self._retry_base_s * 2 ** min(tries - 1, 30), self._retry_cap_s)
+                delay = backoff_delay(tries, self._retry_base_s, self._retry_cap_s)
                 self._warn_retry(
                     "store %s unavailable (%s); %d records buffered, retrying in %.1f s",
                     self._db.display_url,
@@ -323,21 +313,21 @@ class StoreWriter:
         if self._fleet is not None:
             try:
                 self._write_in_hand()
-            except _TRANSIENT:
+            except TRANSIENT_ERRORS:
                 self._in_hand = batch
                 return
             except Exception as exc:
                 log.error(
                     "store %s rejected the cameras/models of the fleet config: %s",
                     self._db.display_url,
-                    _one_line(exc),
+                    one_line(exc),
                 )
                 self._fleet = None
         for index, item in enumerate(batch):
             self._in_hand = [item]
             try:
                 self._write_in_hand()
-            except _TRANSIENT:
+            except TRANSIENT_ERRORS:
                 self._in_hand = batch[index:]
                 break
             except Exception as exc:
@@ -347,7 +337,7 @@ class StoreWriter:
                     "store %s rejected %s, dropping it: %s",
                     self._db.display_url,
                     _describe(item),
-                    _one_line(exc),
+                    one_line(exc),
                 )
         if rejected:
             self._count_lost(rejected)
@@ -356,92 +346,20 @@ class StoreWriter:
                 self._db.display_url,
                 rejected,
                 len(batch),
-                _one_line(batch_error),
+                one_line(batch_error),
             )
 
     def _write_in_hand(self) -> None:
-        events = [item for item in self._in_hand if isinstance(item, Event)]
-        count_rows = sum_counts(item for item in self._in_hand if isinstance(item, CountDelta))
-        merged = merge_events(events)
-        event_rows = [event_row(m.event, self._store_snapshot(m.event)) for m in merged]
         fleet = self._fleet
-        now = utc(self._clock())
-        queued = 0
-        with self._db.engine.begin() as connection:
-            if fleet is not None:
-                upsert_cameras_models(connection, fleet, now)
-            upsert_events(connection, event_rows)
-            increment_counts(connection, count_rows)
-            queued = self._queue_webhooks(connection, merged, event_rows)
+        committed = self._committer.commit(self._in_hand, fleet)
         if fleet is self._fleet:
             self._fleet = None
-        self._written_events += len(events)
-        self._written_counts += len(count_rows)
+        self._written_events += committed.events
+        self._written_counts += committed.counts
         self._in_hand = []
-        if queued and self._dispatcher is not None:
-            self._dispatcher.wake()
-
-    def _store_snapshot(self, event: Event) -> str | None:
-        if not event.snapshot_jpeg:
-            return None
-        path = snapshot_path(self._snapshots_dir, event.camera_id, event.started_at, event.event_id)
-        try:
-            write_atomically(path, event.snapshot_jpeg)
-        except OSError as exc:
-            self._snapshot_errors += 1
-            log.warning("cannot write snapshot %s: %s; event stored without it", path, exc)
-            return None
-        return str(path)
-
-    def _queue_webhooks(
-        self, connection: Connection, merged: Sequence[MergedEvent], rows: Sequence[dict[str, Any]]
-    ) -> int:
-        now = utc(self._clock())
-        deliveries = [
-            {
-                "event_id": m.event.event_id,
-                "phase": phase,
-                "rule_id": m.event.rule_id,
-                "url": hook.url,
-                "payload": webhook_payload(row, phase),
-                "attempts": 0,
-                "max_attempts": hook.max_attempts,
-                "next_attempt_at": now,
-                "state": "pending",
-                "created_at": now,
-            }
-            for m, row in zip(merged, rows, strict=True)
-            for hook in self._webhooks.get(m.event.rule_id, ())
-            for phase in ("open", "closed")
-            if phase in m.phases
-        ]
-        if not deliveries:
-            return 0
-        enqueue_deliveries(connection, deliveries)
-        evicted = evict_outbox_overflow(connection, self._outbox_cap, now)
-        if evicted:
-            self._outbox_evicted += evicted
-            log.warning(
-                "webhook outbox over %d pending deliveries: %d oldest marked dead (%d so far)",
-                self._outbox_cap,
-                evicted,
-                self._outbox_evicted,
-            )
-        return len(deliveries)
-
-    def _maybe_prune(self) -> None:
-        if self._retention is None:
-            return
-        now = self._clock()
-        if now - self._last_prune < self._prune_interval_s:
-            return
-        self._last_prune = now
-        try:
-            prune(self._db, self._snapshots_dir, self._retention, now)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning(
-                "retention pass on %s failed: %s; retrying later", self._db.display_url, exc
-            )
+        dispatcher = self._dispatcher
+        if committed.deliveries and dispatcher is not None:
+            dispatcher.wake()
 
 
 def open_writer(
@@ -449,13 +367,14 @@ def open_writer(
     store: StoreConfig,
     webhooks_by_rule: Mapping[str, Sequence[WebhookConfig]],
 ) -> StoreWriter:
-    """A writer for a fleet's store section (not yet started): buffer size and retention from
-    ``store``, snapshots under the location's data directory. The database is contacted on the
-    writer thread, so an unreachable one buffers instead of failing here."""
+    """A writer for a fleet's store section (not yet started): buffer size, retention and the
+    snapshot store from ``store``, a local snapshot store under the location's data directory
+    by default. The database is contacted on the writer thread, so an unreachable one buffers
+    instead of failing here."""
     db = open_database(location.url, location.data_dir, connect=False)
     return StoreWriter(
         db,
-        location.snapshots_dir,
+        open_snapshot_store(store.snapshot_store, location.data_dir),
         webhooks_by_rule,
         buffer_size=store.buffer_size,
         retention=RetentionPolicy.from_config(store),

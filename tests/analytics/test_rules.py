@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 import cv2
 import numpy as np
+import pytest
 
 from camfleet.analytics.rules import Rule, RuleOutput
 from camfleet.events import Event
@@ -225,6 +226,46 @@ class TestLineCrossing:
         assert event.attributes["direction"] == "in"
         assert event.region == "road" and event.track_ids == (5,)
         assert snapshot_shape(event) == (100, 100, 3)
+
+    def test_crossings_of_one_frame_share_one_snapshot_encode(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        encodes: list[tuple[int, ...]] = []
+        real_imencode = cv2.imencode
+
+        def counting_imencode(ext: str, image: Any, params: Any) -> Any:
+            encodes.append(image.shape)
+            return real_imencode(ext, image, params)
+
+        monkeypatch.setattr(cv2, "imencode", counting_imencode)
+        rule = make_rule({**self.RULE, "emit_events": True}, lines=[ROAD])
+        before = dets(
+            [[10, 0, 20, 10], [10, 20, 20, 30], [80, 40, 90, 50], [10, 60, 20, 70]],
+            conf=[0.5, 0.61234, 0.7, 0.8],
+            ids=[1, 2, 3, 4],
+            cls=[0, 1, 1, 0],
+        )
+        after = dets(
+            [[80, 0, 90, 10], [80, 20, 90, 30], [10, 40, 20, 50], [12, 60, 22, 70]],
+            conf=[0.5, 0.61234, 0.7, 0.8],
+            ids=[1, 2, 3, 4],
+            cls=[0, 1, 1, 0],
+        )
+        out = run(rule, [(0.0, before), (1.0, after)])
+        assert encodes == [(100, 100, 3)]  # three crossings, one encode
+        got = sorted(
+            (e.track_ids, e.class_name, e.attributes["direction"], e.max_confidence)
+            for e in out.events
+        )
+        assert got == [
+            ((1,), "Normal", "in", 0.5),
+            ((2,), "Fall", "in", 0.6123),
+            ((3,), "Fall", "out", 0.7),
+        ]
+        assert len({e.event_id for e in out.events}) == 3
+        assert len({id(e.snapshot_jpeg) for e in out.events}) == 1
+        assert all(e.ended_at == e.started_at == T0 + 1 for e in out.events)
+        assert all(e.attributes["duration_s"] == 0.0 for e in out.events)
 
     def test_pixel_line_scales_with_frame_size(self) -> None:
         line = {

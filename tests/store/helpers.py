@@ -8,7 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from camfleet.events import Event
 
@@ -39,6 +41,13 @@ def make_event(
         snapshot_jpeg=snapshot_jpeg,
         **extra,
     )
+
+
+def local_file(uri: str) -> Path:
+    """The file a stored ``file://`` snapshot URI names."""
+    parts = urlsplit(uri)
+    assert parts.scheme == "file", uri
+    return Path(unquote(parts.path))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:

@@ -23,7 +23,7 @@ from camfleet.store.queries import count_totals, list_events
 from camfleet.store.schema import CountRow
 from camfleet.store.writer import StoreWriter
 
-from .helpers import T0
+from .helpers import T0, local_file
 
 SAMPLE_EVERY = 5  # the 25 fps clip analysed at 5 fps
 FLEET = parse_fleet(
@@ -108,7 +108,8 @@ def test_line_counts_are_stored_and_repeat_exactly(
     presence = [e for e in events if e.kind == "presence"]
     assert presence and all(e.ended_at is not None for e in presence)
     assert all(
-        e.snapshot_path and Path(e.snapshot_path).read_bytes()[:2] == b"\xff\xd8" for e in presence
+        e.snapshot_path and local_file(e.snapshot_path).read_bytes()[:2] == b"\xff\xd8"
+        for e in presence
     )
 
     rows = _stored(first)

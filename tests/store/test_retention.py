@@ -13,7 +13,7 @@ from camfleet.store.retention import RetentionPolicy, prune
 from camfleet.store.schema import EventRow
 from camfleet.store.writer import StoreWriter
 
-from .helpers import T0, make_event
+from .helpers import T0, local_file, make_event
 
 DAY = 86400.0
 JPEG = b"\xff\xd8" + b"\x00" * 100_000 + b"\xff\xd9"  # about 0.1 MB
@@ -40,7 +40,7 @@ def test_events_older_than_retention_are_deleted_with_their_files(
 ) -> None:
     snaps = tmp_path / "snapshots"
     _store(db, snaps, 40, 31, 29, 1)
-    old_files = [Path(p) for k, p in _rows(db).items() if k in ("e0", "e1") and p]
+    old_files = [local_file(p) for k, p in _rows(db).items() if k in ("e0", "e1") and p]
     assert all(f.exists() for f in old_files) and len(old_files) == 2
 
     report = prune(db, snaps, RetentionPolicy(retention_days=30, snapshot_budget_mb=100), T0)
@@ -49,7 +49,7 @@ def test_events_older_than_retention_are_deleted_with_their_files(
     assert report.events_deleted == 2
     assert report.snapshots_deleted == 2
     assert not any(f.exists() for f in old_files)
-    assert all(Path(p).exists() for p in _rows(db).values() if p)
+    assert all(local_file(p).exists() for p in _rows(db).values() if p)
     assert not old_files[0].parent.exists()  # emptied day folders are removed too
 
 
@@ -58,7 +58,7 @@ def test_oldest_snapshots_go_first_when_over_budget(db: Database, tmp_path: Path
     _store(db, snaps, 3, 2, 1, 0)
     paths = _rows(db)
     for i, event_id in enumerate(("e0", "e1", "e2", "e3")):  # file age follows event age
-        os.utime(paths[event_id] or "", (T0 + i, T0 + i))
+        os.utime(local_file(paths[event_id] or ""), (T0 + i, T0 + i))
 
     prune(db, snaps, RetentionPolicy(retention_days=30, snapshot_budget_mb=0.25), T0)
 
@@ -66,7 +66,7 @@ def test_oldest_snapshots_go_first_when_over_budget(db: Database, tmp_path: Path
     assert sorted(after) == ["e0", "e1", "e2", "e3"]  # events are kept
     assert after["e0"] is None and after["e1"] is None
     assert after["e2"] == paths["e2"] and after["e3"] == paths["e3"]
-    assert not Path(paths["e0"] or "").exists()
+    assert not local_file(paths["e0"] or "").exists()
     total = sum(f.stat().st_size for f in snaps.rglob("*.jpg"))
     assert total <= 0.25 * 1024 * 1024
 

@@ -18,7 +18,7 @@ from camfleet.store.database import Database
 from camfleet.store.schema import CameraRow, CountRow, EventRow, ModelRow
 from camfleet.store.writer import StoreWriter
 
-from .helpers import T0, TcpForwarder, make_event, wait_until
+from .helpers import T0, TcpForwarder, local_file, make_event, wait_until
 
 MINUTE = int(T0 // 60)
 
@@ -89,8 +89,8 @@ def test_close_updates_the_open_event(
     assert event.track_ids == [3, 7]
     expected = tmp_path / "snapshots" / "cam-1" / "2025-11-24" / "cam-1_fall_1-"
     assert event.snapshot_path is not None
-    assert event.snapshot_path.startswith(str(expected))
-    assert Path(event.snapshot_path).read_bytes() == b"\xff\xd8open\xff\xd9"
+    assert event.snapshot_path.startswith(expected.as_uri())
+    assert local_file(event.snapshot_path).read_bytes() == b"\xff\xd8open\xff\xd9"
 
 
 def test_counts_are_incremented_within_and_across_batches(
