@@ -23,6 +23,8 @@ from camfleet.config import CameraConfig, FleetConfig, ModelConfig, RuntimeConfi
 from camfleet.control.errors import ConflictError, NotFoundError
 from camfleet.documents import validation_message
 from camfleet.errors import ConfigError
+from camfleet.model import inspect_model
+from camfleet.paths import resolve_asset
 from camfleet.store.database import Database
 from camfleet.store.schema import (
     FleetCameraRow,
@@ -31,7 +33,15 @@ from camfleet.store.schema import (
     FleetSettingRow,
 )
 
-__all__ = ["ClassNames", "FleetRepository", "StoredCamera", "StoredModel"]
+__all__ = [
+    "ClassNames",
+    "FleetRepository",
+    "StoredCamera",
+    "StoredModel",
+    "model_class_names",
+    "parse_camera",
+    "parse_model",
+]
 
 # Class names of a model (id -> name), e.g. read from the ONNX metadata.
 ClassNames = Callable[[ModelConfig], Mapping[int, str]]
@@ -52,6 +62,12 @@ class StoredModel:
     model: ModelConfig
     revision: int
     updated_at: datetime
+
+
+def model_class_names(model: ModelConfig) -> dict[int, str]:
+    """The model's classes from its ONNX metadata; :class:`ModelError` with the loader's reason
+    when the file is missing or not a YOLOv8 detection export."""
+    return dict(inspect_model(resolve_asset(model.path)).names)
 
 
 def _now() -> datetime:
