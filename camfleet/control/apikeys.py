@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from camfleet.store.database import Database
 from camfleet.store.schema import ApiKeyRow
 
 __all__ = ["ApiKey", "ApiKeyStore", "hash_token"]
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _TOKEN = re.compile(r"^cf_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
@@ -123,8 +126,13 @@ class ApiKeyStore:
         now = datetime.now(UTC)
         if key.last_used_at is not None and now - key.last_used_at < _TOUCH_EVERY:
             return
-        with self.db.translate_errors("update an API key in"), self.db.engine.begin() as c:
-            c.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now))
+        try:
+            with self.db.translate_errors("update an API key in"), self.db.engine.begin() as c:
+                c.execute(
+                    update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now)
+                )
+        except StoreError as exc:  # bookkeeping only: a busy database must not refuse the key
+            log.debug("API key %r: last use not recorded: %s", key.name, exc)
 
 
 def _key(row: Any) -> ApiKey:
