@@ -14,7 +14,20 @@ import typer
 from rich.console import Console
 
 from camfleet import __version__
-from camfleet.commands import bench, demo, deploy, detect, model, plan, run, store
+from camfleet.commands import (
+    apikey,
+    bench,
+    demo,
+    deploy,
+    detect,
+    fleet,
+    model,
+    plan,
+    run,
+    serve,
+    store,
+)
+from camfleet.control.secrets import SecretMaskingFilter
 from camfleet.errors import CamfleetError
 
 __all__ = ["app", "main"]
@@ -45,9 +58,13 @@ def _root(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Camera passwords and webhook secrets never reach a log line.
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, SecretMaskingFilter) for f in handler.filters):
+            handler.addFilter(SecretMaskingFilter())
 
 
-for _module in (demo, detect, run, bench, model, plan, deploy, store):
+for _module in (demo, detect, run, serve, fleet, apikey, bench, model, plan, deploy, store):
     _module.register(app)
 
 

@@ -62,8 +62,17 @@ def demo(
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Where outputs are written."),
     provider: str = typer.Option("cpu", help="cpu, cuda, tensorrt or openvino."),
     max_frames: int | None = typer.Option(None, help="Analyse at most this many frames a clip."),
+    serve: bool = typer.Option(
+        False, "--serve",
+        help="Run the service instead: the clips loop as live cameras; prints the dashboard "
+        "URL and a fresh API key.",
+    ),
+    port: int = typer.Option(8080, min=0, max=65535, help="--serve: listen port on 127.0.0.1."),
 ) -> None:
     """Detect, track and count people in the bundled clips with the bundled YOLOv8s model."""
+    if serve:
+        _serve_demo(data_dir, port)
+        return
     started = dt.datetime.now(dt.UTC)
     fleet = demo_fleet()
     out_dir = data_dir / "demo"
@@ -109,6 +118,29 @@ def demo(
     console.print("\n".join(written), soft_wrap=True)
     _print_stored(location, started)
     console.print(stage_table(overall, "Per-stage time per frame (all clips)"))
+
+
+def _serve_demo(data_dir: Path, port: int) -> None:
+    """``camfleet serve`` on 127.0.0.1 with the demo fleet and a new read-write API key."""
+    # Imported here: the plain demo must not pay for the web stack's import.
+    from camfleet.commands._service_db import open_service_db
+    from camfleet.commands.serve import ServeOptions, run_service
+    from camfleet.control.apikeys import ApiKeyStore
+
+    db, _ = open_service_db(None, data_dir)
+    try:
+        name = f"demo-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
+        _, token = ApiKeyStore(db).create(name)
+    finally:
+        db.dispose()
+
+    def announce(url: str) -> None:
+        console.print(f"[bold]camfleet demo --serve[/]: dashboard {url}/  (API docs {url}/docs)")
+        console.print(f"API key {name!r} (shown once; paste it into the dashboard):")
+        console.print(token, highlight=False, soft_wrap=True)
+        console.print("Ctrl-C stops the service.")
+
+    run_service(ServeOptions(port=port, data_dir=data_dir), demo_fleet(), announce)
 
 
 def _print_stored(location: StoreLocation, since: dt.datetime) -> None:

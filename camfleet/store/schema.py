@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -30,10 +31,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiKeyRow",
     "Base",
     "CameraRow",
     "CountRow",
     "EventRow",
+    "FleetCameraRow",
+    "FleetModelRow",
+    "FleetRevisionRow",
+    "FleetSettingRow",
     "ModelRow",
     "OutboxRow",
     "OutboxState",
@@ -169,3 +175,67 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class FleetCameraRow(Base):
+    """A camera of the service's fleet: ``config`` is ``CameraConfig.model_dump(mode="json")``.
+
+    Unlike :class:`CameraRow` (what the running workers last reported), this is the desired
+    state the API edits and workers converge to.
+    """
+
+    __tablename__ = "fleet_cameras"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(json_type())
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FleetModelRow(Base):
+    """A model of the service's fleet: ``config`` is ``ModelConfig.model_dump(mode="json")``."""
+
+    __tablename__ = "fleet_models"
+
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(json_type())
+    revision: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FleetSettingRow(Base):
+    """A fleet-wide section (``runtime``, ``store``) kept for export."""
+
+    __tablename__ = "fleet_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(json_type())
+
+
+class FleetRevisionRow(Base):
+    """A single row (``id`` 1) whose counter every fleet change bumps in its transaction."""
+
+    __tablename__ = "fleet_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the token is kept, and its prefix to find it."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_prefix", "prefix"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    hash: Mapped[str] = mapped_column(String(64))
+    read_only: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -16,7 +16,11 @@ from camfleet.errors import StoreError
 from camfleet.store.database import VERSION_TABLE, Database, open_database
 from camfleet.store.schema import Base
 
-TABLES = {"cameras", "models", "events", "counts", "webhook_outbox"}
+TABLES = {
+    "cameras", "models", "events", "counts", "webhook_outbox",
+    "fleet_cameras", "fleet_models", "fleet_settings", "fleet_revision", "api_keys",
+}
+HEAD = "0002"
 
 
 def _tables(db: Database) -> set[str]:
@@ -27,7 +31,7 @@ def test_migrations_up_down_up(db_url: str, open_db: Callable[..., Database]) ->
     db = open_db(db_url)
     assert db.current() is None
     db.upgrade()
-    assert db.current() == "0001"
+    assert db.current() == HEAD
     assert _tables(db) == TABLES
     db.downgrade("base")
     assert db.current() is None
@@ -61,7 +65,7 @@ def test_processes_upgrading_a_new_database_together_all_succeed(
         process.join(60)
     assert [process.exitcode for process in processes] == [0, 0, 0, 0]
     db = open_db(db_url)
-    assert db.current() == "0001"
+    assert db.current() == HEAD
     assert _tables(db) == TABLES
 
 
@@ -77,7 +81,7 @@ def test_an_unwritable_migration_lock_is_one_line_and_keeps_the_data(
     with pytest.raises(StoreError, match=message) as info:
         db.downgrade("base")
     assert "\n" not in str(info.value)
-    assert db.current() == "0001"
+    assert db.current() == HEAD
 
 
 def test_migration_matches_the_models(db: Database) -> None:
