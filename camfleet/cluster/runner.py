@@ -95,7 +95,8 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
     )
 
     def on_cameras(mine: Mapping[str, CameraConfig]) -> None:
-        sink.writer.set_webhooks(webhooks_by_rule(fleet.model_copy(update={"cameras": list(mine.values())})))
+        held = fleet.model_copy(update={"cameras": list(mine.values())})
+        sink.writer.set_webhooks(webhooks_by_rule(held))
 
     worker = FleetWorker(
         repo, leases, engine, interval_s=options.interval_s,

@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from camfleet.cluster.leases import LeaseChanges, LeaseManager
 from camfleet.config import CameraConfig, ModelConfig
-from camfleet.errors import CamfleetError
 from camfleet.control.secrets import mask_text as mask_secrets
+from camfleet.errors import CamfleetError
 
 __all__ = ["CameraEngine", "FleetSource", "FleetWorker", "WorkerStatus"]
 
@@ -115,7 +115,9 @@ class FleetWorker:
         self.status = WorkerStatus(True, len(self._running), time.time(), None)
         return changes
 
-    def _converge(self, wanted: Mapping[str, CameraConfig], models: Mapping[str, ModelConfig]) -> None:
+    def _converge(
+        self, wanted: Mapping[str, CameraConfig], models: Mapping[str, ModelConfig]
+    ) -> None:
         held = self._leases.held
         for camera_id in sorted(set(self._running) - held):
             self._stop_camera(camera_id)

@@ -11,7 +11,6 @@ from types import FrameType
 import typer
 
 from camfleet.cluster.capacity import worker_capacity
-from camfleet.cluster.runner import WorkerOptions, run_worker
 from camfleet.errors import ConfigError
 from camfleet.paths import DEFAULT_DATA_DIR
 from camfleet.store.location import DATABASE_URL_ENV
@@ -65,6 +64,8 @@ def worker(
         )
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         raise ConfigError(f"--metrics-port {metrics_port}: use a port between 0 and 65535")
+    from camfleet.cluster.runner import WorkerOptions, run_worker  # heavy: engine, store
+
     options = WorkerOptions(
         database_url=url,
         data_dir=data_dir,
