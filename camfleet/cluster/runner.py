@@ -37,6 +37,7 @@ class WorkerOptions:
     worker_id: str | None = None
     lease_ttl_s: float = 10.0
     interval_s: float = 3.0
+    handover_after_s: float = 30.0
     metrics_host: str = "0.0.0.0"
     metrics_port: int | None = None
     stall_limit_s: float = 60.0
@@ -91,7 +92,8 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
         fleet, sink=sink, cache_dir=options.data_dir / "cache", cameras=[]
     )
     leases = LeaseManager(
-        db, options.capacity, worker_id=options.worker_id, ttl_s=options.lease_ttl_s
+        db, options.capacity, worker_id=options.worker_id, ttl_s=options.lease_ttl_s,
+        handover_after_s=options.handover_after_s,
     )
 
     def on_cameras(mine: Mapping[str, CameraConfig]) -> None:

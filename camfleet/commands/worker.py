@@ -39,6 +39,9 @@ def worker(
         "after this."
     ),
     interval: float = typer.Option(3.0, help="Seconds between lease rounds."),
+    handover_after: float = typer.Option(
+        30.0, help="Seconds a camera runs here before it may be handed to a worker that joined."
+    ),
     metrics_port: int | None = typer.Option(
         None, help="Serve /metrics, /healthz and /readyz on this port."
     ),
@@ -62,6 +65,8 @@ def worker(
             f"--lease-ttl {lease_ttl:g} / --interval {interval:g}: the TTL must be at least two "
             "lease rounds, or a live worker loses its cameras between renewals"
         )
+    if handover_after < 0:
+        raise ConfigError(f"--handover-after {handover_after:g}: must be 0 or more seconds")
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         raise ConfigError(f"--metrics-port {metrics_port}: use a port between 0 and 65535")
     from camfleet.cluster.runner import WorkerOptions, run_worker  # heavy: engine, store
@@ -73,6 +78,7 @@ def worker(
         worker_id=worker_id,
         lease_ttl_s=lease_ttl,
         interval_s=interval,
+        handover_after_s=handover_after,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
     )
