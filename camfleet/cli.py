@@ -25,7 +25,9 @@ from camfleet.commands import (
     plan,
     run,
     serve,
+    soak,
     store,
+    worker,
 )
 from camfleet.control.secrets import SecretMaskingFilter
 from camfleet.errors import CamfleetError
@@ -64,7 +66,9 @@ def _root(
             handler.addFilter(SecretMaskingFilter())
 
 
-for _module in (demo, detect, run, serve, fleet, apikey, bench, model, plan, deploy, store):
+for _module in (
+    demo, detect, run, serve, worker, fleet, apikey, bench, soak, model, plan, deploy, store
+):
     _module.register(app)
 
 

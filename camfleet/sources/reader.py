@@ -3,9 +3,9 @@
 The thread opens the source, reads frames into the camera's :class:`FrameSlot` (which drops the
 oldest when the engine is slow) and, when the source fails, logs one warning line, reports
 ``retrying`` in its status, waits (exponential backoff: ``base * 2**(failures-1)`` capped at
-``cap`` seconds, back to ``base`` once a frame arrives again) and opens it again. It never raises
-and never blocks another camera. A finite source (a non-looping file) ends the thread with
-state ``ended``.
+``cap`` seconds, less up to ``reconnect_jitter`` (20 %) at random, back to ``base`` once a
+frame arrives again) and opens it again. It never raises and never blocks another camera. A
+finite source (a non-looping file) ends the thread with state ``ended``.
 
 Frame ``seq`` numbers count the camera's frames across reconnects: the reader renumbers the
 frames of a reopened source so that ``seq`` never goes back.
@@ -17,6 +17,7 @@ finishes within that source's read timeout.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from camfleet.errors import SourceError
 from camfleet.sources.base import Source, SourceState, SourceStatus
 from camfleet.sources.slot import FrameSlot
 
-__all__ = ["CameraReader", "backoff_delay"]
+__all__ = ["CameraReader", "backoff_delay", "jittered"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,12 @@ logger = logging.getLogger(__name__)
 def backoff_delay(failures: int, base_s: float, cap_s: float) -> float:
     """Seconds to wait after ``failures`` consecutive failures (1, 2, ...): doubling, capped."""
     return float(min(cap_s, base_s * 2.0 ** max(failures - 1, 0)))
+
+
+def jittered(delay_s: float, jitter: float, rng: random.Random) -> float:
+    """``delay_s`` scaled by a random factor in ``[1 - jitter, 1]``: cameras that failed
+    together (a switch rebooting, an NVR restarting) do not all reconnect in the same instant."""
+    return delay_s * (1.0 - jitter * rng.random())
 
 
 class CameraReader:
@@ -45,8 +52,11 @@ class CameraReader:
         factory: Callable[[], Source],
         slot: FrameSlot | None = None,
         reconnect_backoff_s: tuple[float, float] = (1.0, 30.0),
+        reconnect_jitter: float = 0.2,
     ) -> None:
         base_s, cap_s = reconnect_backoff_s
+        if not 0.0 <= reconnect_jitter < 1.0:
+            raise ValueError(f"reconnect_jitter must be in [0, 1), got {reconnect_jitter}")
         if not 0 < base_s <= cap_s:
             raise ValueError(
                 f"reconnect_backoff_s must be (base, cap) with 0 < base <= cap, "
@@ -57,6 +67,8 @@ class CameraReader:
         self._factory = factory
         self._base_s = base_s
         self._cap_s = cap_s
+        self._jitter = reconnect_jitter
+        self._rng = random.Random()
         self._stop = threading.Event()
         self._lock = threading.Lock()  # guards the status fields below
         self._state: SourceState = "connecting"
@@ -136,7 +148,9 @@ class CameraReader:
         return False
 
     def _wait_to_retry(self, exc: Exception, failures: int) -> None:
-        delay = backoff_delay(failures, self._base_s, self._cap_s)
+        delay = jittered(
+            backoff_delay(failures, self._base_s, self._cap_s), self._jitter, self._rng
+        )
         if isinstance(exc, SourceError):
             message = str(exc)
         else:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ApiKeyRow",
     "Base",
+    "CameraLeaseRow",
     "CameraRow",
     "CountRow",
     "EventRow",
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxRow",
     "OutboxState",
     "UtcDateTime",
+    "WorkerRow",
     "json_type",
 ]
 
@@ -239,3 +241,35 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CameraLeaseRow(Base):
+    """Which worker runs a camera: held while ``expires_at`` is in the future.
+
+    A worker renews its leases every few seconds; one that dies stops renewing, and once
+    ``expires_at`` passes any worker may claim the camera (``generation`` counts the claims).
+    """
+
+    __tablename__ = "camera_leases"
+    __table_args__ = (Index("ix_camera_leases_holder", "holder"),)
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(128))
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    acquired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WorkerRow(Base):
+    """A live worker: its capacity and heartbeat (for fair shares) and a summary of its stats."""
+
+    __tablename__ = "workers"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    capacity: Mapped[int] = mapped_column(Integer)
+    cameras: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stats: Mapped[dict[str, Any]] = mapped_column(json_type())

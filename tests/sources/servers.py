@@ -93,9 +93,19 @@ class RtspServer:
             self.stop()
             raise RuntimeError(f"the test RTSP server did not listen on port {self.port}")
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and no packet arrives."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
+
     def stop(self, kill: bool = False) -> None:
         if self._process is None:
             return
+        self._process.send_signal(signal.SIGCONT)  # a paused server could not act on TERM
         self._process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
             self._process.wait(timeout=5)

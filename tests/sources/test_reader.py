@@ -50,6 +50,7 @@ def test_a_dead_camera_retries_with_capped_backoff(
         "dock-3",
         lambda: open_source(url, "dock-3", open_timeout_s=1.0),
         reconnect_backoff_s=(0.05, 0.2),
+        reconnect_jitter=0.0,
     )
     with caplog.at_level(logging.WARNING, logger="camfleet.sources.reader"):
         reader.start()
@@ -101,7 +102,7 @@ def test_backs_off_while_failing_and_starts_over_after_frames(
             raise SourceError("camera 'cam1': cannot open synthetic: not yet; wait")
         return FailsAfter("cam1", frames=5 if len(attempts) == 4 else 1000)
 
-    reader = CameraReader("cam1", flaky, reconnect_backoff_s=(0.1, 5.0))
+    reader = CameraReader("cam1", flaky, reconnect_backoff_s=(0.1, 5.0), reconnect_jitter=0.0)
     with caplog.at_level(logging.WARNING, logger="camfleet.sources.reader"):
         reader.start()
         assert wait_until(lambda: reader.status.frames_read >= 10, timeout_s=10)
@@ -189,3 +190,14 @@ def test_stop_before_start_and_during_backoff(closed_port: int) -> None:
     assert reader.stop(timeout=2)
     assert time.monotonic() - started < 1.0
     assert reader.status.state == "stopped"
+
+
+def test_jitter_spreads_reconnects_within_its_bounds() -> None:
+    import random
+
+    from camfleet.sources.reader import jittered
+
+    rng = random.Random(7)
+    delays = [jittered(8.0, 0.2, rng) for _ in range(200)]
+    assert all(6.4 <= d <= 8.0 for d in delays)
+    assert max(delays) - min(delays) > 1.0  # cameras that failed together do not retry together

@@ -20,7 +20,7 @@ TABLES = {
     "cameras", "models", "events", "counts", "webhook_outbox",
     "fleet_cameras", "fleet_models", "fleet_settings", "fleet_revision", "api_keys",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _tables(db: Database) -> set[str]:

@@ -1,0 +1,138 @@
+"""Composition of one ``camfleet worker`` process: database, leases, engine, store, probes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from camfleet.analytics.schema import webhooks_by_rule
+from camfleet.cluster.leases import LeaseManager
+from camfleet.cluster.worker import FleetWorker
+from camfleet.config import CameraConfig, FleetConfig
+from camfleet.control.repository import FleetRepository
+from camfleet.engine import SharedEngine
+from camfleet.engine.http import WorkerHttpServer
+from camfleet.errors import StoreError
+from camfleet.model import inspect_model
+from camfleet.paths import resolve_asset
+from camfleet.store.database import Database, open_database
+from camfleet.store.location import StoreLocation
+from camfleet.wiring import StoreSinkFactory
+
+__all__ = ["WorkerOptions", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    database_url: str
+    data_dir: Path
+    capacity: int
+    worker_id: str | None = None
+    lease_ttl_s: float = 10.0
+    interval_s: float = 3.0
+    handover_after_s: float = 30.0
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int | None = None
+    stall_limit_s: float = 60.0
+
+
+def _migrated(url: str, data_dir: Path, stop: threading.Event) -> Database | None:
+    """The database, migrated; waits (retrying) while it is unreachable at start."""
+    while True:
+        try:
+            db = open_database(url, data_dir)
+            db.upgrade()
+            return db
+        except StoreError as exc:
+            log.warning("%s; retrying in 2 s", exc)
+            if stop.wait(2.0):
+                return None
+
+
+def _class_names(repo: FleetRepository) -> dict[str, dict[int, str]]:
+    return {
+        model_id: dict(inspect_model(resolve_asset(cfg.path)).names)
+        for model_id, cfg in repo.models().items()
+    }
+
+
+def _heartbeat_stats(engine: SharedEngine) -> Mapping[str, Any]:
+    snapshot = engine.metrics.snapshot()
+    return {
+        "cameras": {
+            camera.camera_id: {
+                "state": camera.state,
+                "analysed": camera.analysed,
+                "p99_ms": None if camera.p99_ms != camera.p99_ms else round(camera.p99_ms, 1),
+            }
+            for camera in snapshot.cameras
+        }
+    }
+
+
+def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
+    """Run until ``stop`` is set, then drain the engine and release every lease."""
+    db = _migrated(options.database_url, options.data_dir, stop)
+    if db is None:
+        return
+    repo = FleetRepository(db)
+    fleet = FleetConfig.model_construct(
+        models=repo.models(), cameras=[], runtime=repo.runtime(), store=repo.store_settings()
+    )
+    location = StoreLocation(options.database_url, options.data_dir.resolve())
+    sink = StoreSinkFactory(location, _class_names(repo))(fleet)
+    engine = SharedEngine(
+        fleet, sink=sink, cache_dir=options.data_dir / "cache", cameras=[]
+    )
+    leases = LeaseManager(
+        db, options.capacity, worker_id=options.worker_id, ttl_s=options.lease_ttl_s,
+        handover_after_s=options.handover_after_s,
+    )
+
+    def on_cameras(mine: Mapping[str, CameraConfig]) -> None:
+        held = fleet.model_copy(update={"cameras": list(mine.values())})
+        sink.writer.set_webhooks(webhooks_by_rule(held))
+
+    worker = FleetWorker(
+        repo, leases, engine, interval_s=options.interval_s,
+        stats=lambda: _heartbeat_stats(engine), on_cameras=on_cameras,
+    )
+    started = threading.Event()
+
+    def healthy() -> bool:
+        if not started.is_set() or not worker.running:
+            return True
+        return engine.last_progress_age_s() < options.stall_limit_s
+
+    def ready() -> bool:
+        return started.is_set() and worker.status.database_ok
+
+    server = None
+    if options.metrics_port is not None:
+        server = WorkerHttpServer(
+            engine.metrics.registry, healthy=healthy, ready=ready,
+            host=options.metrics_host, port=options.metrics_port,
+        )
+        server.start()
+    engine.start()
+    started.set()
+    log.warning("worker %s: capacity %d cameras, leases of %.0f s, database %s",
+                leases.worker_id, options.capacity, options.lease_ttl_s, db.display_url)
+    try:
+        worker.run(stop)
+    finally:
+        drain_started = time.monotonic()
+        engine.stop(drain=True)
+        worker.shutdown()
+        if server is not None:
+            server.stop()
+        db.dispose()
+        log.warning("worker %s stopped in %.1f s", leases.worker_id,
+                    time.monotonic() - drain_started)
