@@ -19,6 +19,7 @@ from camfleet.store.schema import Base
 TABLES = {
     "cameras", "models", "events", "counts", "webhook_outbox",
     "fleet_cameras", "fleet_models", "fleet_settings", "fleet_revision", "api_keys",
+    "camera_leases", "workers",
 }
 HEAD = "0003"
 
