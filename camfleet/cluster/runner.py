@@ -13,7 +13,8 @@ from typing import Any
 from camfleet.analytics.schema import webhooks_by_rule
 from camfleet.cluster.leases import LeaseManager
 from camfleet.cluster.worker import FleetWorker
-from camfleet.config import CameraConfig, FleetConfig
+from camfleet.config import FleetConfig
+from camfleet.control.reconcile import DesiredFleet
 from camfleet.control.repository import FleetRepository
 from camfleet.engine import SharedEngine
 from camfleet.engine.http import WorkerHttpServer
@@ -96,8 +97,8 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
         handover_after_s=options.handover_after_s,
     )
 
-    def on_cameras(mine: Mapping[str, CameraConfig]) -> None:
-        held = fleet.model_copy(update={"cameras": list(mine.values())})
+    def on_cameras(mine: DesiredFleet) -> None:
+        held = fleet.model_copy(update={"cameras": list(mine.cameras)})
         sink.writer.set_webhooks(webhooks_by_rule(held))
 
     worker = FleetWorker(

@@ -1,10 +1,12 @@
 """A worker that runs whichever cameras it holds leases for, on one shared engine.
 
 Every ``interval_s`` it reads the wanted fleet from the database (enabled cameras, models),
-runs one lease tick, and converges its engine to the cameras it holds: it stops cameras it
-lost, dropped or hands over, starts the ones it acquired and restarts the ones whose
-configuration changed. While the database is unreachable it keeps running the cameras it has
-(their leases cannot be claimed by anyone meanwhile) and tries again next round.
+runs one lease tick, and converges its engine to the cameras it holds with the same
+:class:`~camfleet.control.reconcile.Reconciler` as ``camfleet serve``: cameras it lost,
+dropped or hands over stop, the ones it acquired start, the ones whose configuration changed
+restart, and the others are not touched. While the database is unreachable it keeps running
+the cameras it has (their leases cannot be claimed by anyone meanwhile) and tries again next
+round.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from camfleet.cluster.leases import LeaseChanges, LeaseManager
 from camfleet.config import CameraConfig, ModelConfig
-from camfleet.control.secrets import mask_text as mask_secrets
+from camfleet.control.reconcile import DesiredFleet, Reconciler, RuntimeEngine
+from camfleet.control.secrets import mask_text
 from camfleet.errors import CamfleetError
 
-__all__ = ["CameraEngine", "FleetSource", "FleetWorker", "WorkerStatus"]
+__all__ = ["FleetSource", "FleetWorker", "WorkerStatus"]
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +39,6 @@ class FleetSource(Protocol):
     def enabled_cameras(self) -> list[CameraConfig]: ...
 
     def models(self) -> dict[str, ModelConfig]: ...
-
-
-class CameraEngine(Protocol):
-    """The part of :class:`~camfleet.engine.SharedEngine` a worker drives."""
-
-    def set_models(self, models: Mapping[str, ModelConfig]) -> None: ...
-
-    def add_camera(self, camera: CameraConfig) -> None: ...
-
-    def remove_camera(self, camera_id: str) -> None: ...
-
-    def replace_camera(self, camera: CameraConfig) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +58,24 @@ class FleetWorker:
         self,
         fleet: FleetSource,
         leases: LeaseManager,
-        engine: CameraEngine,
+        engine: RuntimeEngine,
         *,
         interval_s: float = 3.0,
         stats: Callable[[], Mapping[str, Any]] | None = None,
-        on_cameras: Callable[[Mapping[str, CameraConfig]], None] | None = None,
+        on_cameras: Callable[[DesiredFleet], None] | None = None,
     ) -> None:
         self._fleet = fleet
         self._leases = leases
-        self._engine = engine
         self.interval_s = interval_s
         self._stats = stats
-        self._on_cameras = on_cameras
-        self._running: dict[str, CameraConfig] = {}
-        self._loaded_models: dict[str, ModelConfig] = {}
+        self._mine = DesiredFleet(models={}, cameras=())
+        self._reconciler = Reconciler(engine, lambda: self._mine, on_change=on_cameras)
         self._last_warning = -float("inf")
         self.status = WorkerStatus(False, 0, 0.0, None)
 
     @property
     def running(self) -> frozenset[str]:
-        return frozenset(self._running)
+        return self._reconciler.running
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop`` is set (the caller then calls :meth:`shutdown`)."""
@@ -104,68 +93,34 @@ class FleetWorker:
         except (SQLAlchemyError, CamfleetError) as exc:
             self._database_down(exc)
             return None
-        for camera_id in changes.to_stop:
-            self._stop_camera(camera_id)
+        keep = self._leases.held - set(changes.handover)
+        self._mine = DesiredFleet(
+            models=models, cameras=[wanted[c] for c in sorted(keep) if c in wanted]
+        )
+        self._reconciler.step()  # stops what was lost, dropped or is handed over; starts the new
         if changes.handover:
             try:
                 self._leases.release(changes.handover)
             except SQLAlchemyError as exc:  # they expire by themselves instead
                 self._database_down(exc)
-        self._converge(wanted, models)
-        self.status = WorkerStatus(True, len(self._running), time.time(), None)
+        self.status = WorkerStatus(True, len(self.running), time.time(), None)
         return changes
 
-    def _converge(
-        self, wanted: Mapping[str, CameraConfig], models: Mapping[str, ModelConfig]
-    ) -> None:
-        held = self._leases.held
-        for camera_id in sorted(set(self._running) - held):
-            self._stop_camera(camera_id)
-        mine = {camera_id: wanted[camera_id] for camera_id in held if camera_id in wanted}
-        needed = {m for camera in mine.values() for m in camera.models if m in models}
-        changed_models = {
-            m: models[m] for m in needed if self._loaded_models.get(m) != models[m]
-        }
-        if changed_models:
-            self._engine.set_models(changed_models)
-            self._loaded_models.update(changed_models)
-        if self._on_cameras is not None:
-            self._on_cameras(mine)
-        for camera_id, camera in sorted(mine.items()):
-            previous = self._running.get(camera_id)
-            if previous == camera:
-                continue
-            try:
-                if previous is None:
-                    self._engine.add_camera(camera)
-                else:
-                    self._engine.replace_camera(camera)
-            except CamfleetError as exc:
-                log.error("camera %r cannot start on this worker: %s", camera_id,
-                          mask_secrets(str(exc)))
-                continue
-            self._running[camera_id] = camera
-
-    def _stop_camera(self, camera_id: str) -> None:
-        if self._running.pop(camera_id, None) is not None:
-            self._engine.remove_camera(camera_id)
-
     def _database_down(self, exc: BaseException) -> None:
-        reason = mask_secrets(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
-        self.status = WorkerStatus(False, len(self._running), self.status.last_round_at, reason)
+        reason = mask_text(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+        self.status = WorkerStatus(False, len(self.running), self.status.last_round_at, reason)
         now = time.monotonic()
         if now - self._last_warning >= _WARN_EVERY_S:
             self._last_warning = now
             log.warning(
                 "database unreachable (%s); keeping %d cameras running and retrying every "
-                "%.0f s", reason, len(self._running), self.interval_s,
+                "%.0f s", reason, len(self.running), self.interval_s,
             )
 
     def shutdown(self) -> None:
         """Release every lease and leave (call after the engine has drained and stopped)."""
-        self._running.clear()
         try:
             self._leases.leave()
         except SQLAlchemyError as exc:
             log.warning("could not release leases on exit (%s); they expire in %.0f s",
-                        mask_secrets(str(exc).splitlines()[0]), self._leases.ttl_s)
+                        mask_text(str(exc).splitlines()[0]), self._leases.ttl_s)
