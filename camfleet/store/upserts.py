@@ -127,22 +127,28 @@ def upsert_cameras_models(connection: Connection, fleet: FleetConfig, now: datet
         {"model_id": key, "path": m.path, "provider": m.provider, "updated_at": now}
         for key, m in fleet.models.items()
     ]
-    camera_stmt = _insert(connection, CameraRow)
-    connection.execute(
-        camera_stmt.on_conflict_do_update(
-            index_elements=[CameraRow.camera_id],
-            set_={
-                name: camera_stmt.excluded[name]
-                for name in ("source", "analyze_fps", "model_ids", "updated_at")
-            },
-        ),
-        cameras,
-    )
-    model_stmt = _insert(connection, ModelRow)
-    connection.execute(
-        model_stmt.on_conflict_do_update(
-            index_elements=[ModelRow.model_id],
-            set_={name: model_stmt.excluded[name] for name in ("path", "provider", "updated_at")},
-        ),
-        models,
-    )
+    # An empty parameter list would execute the INSERT once with no values: a row of NULLs
+    # (a worker starts with no cameras and gets them from its leases).
+    if cameras:
+        camera_stmt = _insert(connection, CameraRow)
+        connection.execute(
+            camera_stmt.on_conflict_do_update(
+                index_elements=[CameraRow.camera_id],
+                set_={
+                    name: camera_stmt.excluded[name]
+                    for name in ("source", "analyze_fps", "model_ids", "updated_at")
+                },
+            ),
+            cameras,
+        )
+    if models:
+        model_stmt = _insert(connection, ModelRow)
+        connection.execute(
+            model_stmt.on_conflict_do_update(
+                index_elements=[ModelRow.model_id],
+                set_={
+                    name: model_stmt.excluded[name] for name in ("path", "provider", "updated_at")
+                },
+            ),
+            models,
+        )
