@@ -8,7 +8,8 @@ apart) a worker, in small idempotent steps that any crash may interrupt:
 2. renews its leases: a lease it no longer holds (it expired and another worker claimed it,
    e.g. after a network partition) is *lost* and its camera must stop here;
 3. gives up cameras no longer wanted (removed or disabled);
-4. claims free or expired cameras up to its fair share, ``min(capacity, ceil(cameras /
+4. claims free or expired cameras up to its fair share (from its second tick on: the first
+   only announces the worker, so workers started together see each other before claiming), ``min(capacity, ceil(cameras /
    live workers))``, with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
    never claim one camera and neither waits for the other;
 5. when above its fair share while another live worker is below it, hands the excess over,
@@ -88,6 +89,7 @@ class LeaseManager:
         self._clock = clock
         self._started_at = self._utc(clock())
         self._held: dict[str, float] = {}  # camera id -> when this worker acquired it
+        self._announced = False
 
     @property
     def held(self) -> frozenset[str]:
@@ -130,7 +132,9 @@ class LeaseManager:
             fair = min(self.capacity, math.ceil(len(wanted_ids) / max(live, 1)))
             acquired: tuple[str, ...] = ()
             handover: tuple[str, ...] = ()
-            if len(self._held) < fair:
+            if not self._announced:
+                self._announced = True
+            elif len(self._held) < fair:
                 acquired = self._claim(connection, wanted_ids, fair - len(self._held), now, expires)
             elif len(self._held) > fair and self._someone_below(loads, fair, live):
                 handover = self._pick_handover(len(self._held) - fair, now_s)

@@ -69,6 +69,7 @@ def test_three_workers_split_twelve_cameras_evenly_and_disjointly(db):
 def test_capacity_caps_what_a_worker_claims(db):
     clock = Clock()
     (small,) = workers(db, clock, 1, capacity=5)
+    assert small.tick(CAMERAS).acquired == ()  # the first tick only announces the worker
     changes = small.tick(CAMERAS)
     assert len(changes.acquired) == 5 and len(small.held) == 5
 
@@ -111,7 +112,7 @@ def test_a_worker_that_joins_gets_a_fair_share_by_handover(db):
 def test_a_camera_just_moved_is_not_moved_again_at_once(db):
     clock = Clock()
     first, second = workers(db, clock, 2)
-    settle([first], clock, rounds=1)
+    settle([first], clock, rounds=2)
     assert len(first.held) == 12
     second.tick([])
     changes = first.tick(CAMERAS)  # above its share of 6, but every camera is new here
@@ -122,8 +123,10 @@ def test_lost_lease_after_a_partition_is_reported(db):
     clock = Clock()
     first, second = workers(db, clock, 2)
     first.tick(CAMERAS)
+    first.tick(CAMERAS)
     assert len(first.held) == 12
     clock.now += 15.0  # first was cut off for longer than the TTL
+    second.tick(CAMERAS)
     second.tick(CAMERAS)
     assert len(second.held) == 12
     changes = first.tick(CAMERAS)
@@ -135,6 +138,7 @@ def test_removed_cameras_are_dropped_and_their_rows_deleted(db):
     clock = Clock()
     (worker,) = workers(db, clock, 1)
     worker.tick(CAMERAS)
+    worker.tick(CAMERAS)
     changes = worker.tick(CAMERAS[:10])
     assert set(changes.dropped) == set(CAMERAS[10:])
     assert set(holders(db)) == set(CAMERAS[:10])
@@ -144,5 +148,7 @@ def test_leave_frees_everything_for_the_others(db):
     clock = Clock()
     first, second = workers(db, clock, 2)
     first.tick(CAMERAS)
+    first.tick(CAMERAS)
+    second.tick([])
     first.leave()
     assert set(second.tick(CAMERAS).acquired) == set(CAMERAS)
