@@ -8,10 +8,10 @@ apart) a worker, in small idempotent steps that any crash may interrupt:
 2. renews its leases: a lease it no longer holds (it expired and another worker claimed it,
    e.g. after a network partition) is *lost* and its camera must stop here;
 3. gives up cameras no longer wanted (removed or disabled);
-4. claims free or expired cameras up to its fair share (from its second tick on: the first
-   only announces the worker, so workers started together see each other before claiming), ``min(capacity, ceil(cameras /
-   live workers))``, with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
-   never claim one camera and neither waits for the other;
+4. claims free or expired cameras up to its fair share, ``min(capacity, ceil(cameras / live
+   workers))``, with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never
+   claim one camera and neither waits for the other (from its second tick on: the first only
+   announces the worker, so workers started together see each other before claiming);
 5. when above its fair share while another live worker is below it, hands the excess over,
    choosing cameras it has run for at least ``handover_after_s`` (a camera just moved is not
    moved again at once).

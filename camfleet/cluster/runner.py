@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from camfleet.analytics.schema import webhooks_by_rule
 from camfleet.cluster.leases import LeaseManager
+from camfleet.cluster.orphans import close_orphaned_events
 from camfleet.cluster.worker import FleetWorker
 from camfleet.config import FleetConfig
 from camfleet.control.reconcile import DesiredFleet
@@ -101,8 +103,14 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
         held = fleet.model_copy(update={"cameras": list(mine.cameras)})
         sink.writer.set_webhooks(webhooks_by_rule(held))
 
+    def on_acquired(camera_ids: tuple[str, ...]) -> None:
+        closed = close_orphaned_events(db, camera_ids, datetime.now(UTC))
+        if closed:
+            log.warning("closed %d events left open by the previous holder of %s", closed,
+                        ", ".join(camera_ids))
+
     worker = FleetWorker(
-        repo, leases, engine, interval_s=options.interval_s,
+        repo, leases, engine, on_acquired=on_acquired, interval_s=options.interval_s,
         stats=lambda: _heartbeat_stats(engine), on_cameras=on_cameras,
     )
     started = threading.Event()

@@ -60,6 +60,7 @@ class FleetWorker:
         leases: LeaseManager,
         engine: RuntimeEngine,
         *,
+        on_acquired: Callable[[tuple[str, ...]], None] | None = None,
         interval_s: float = 3.0,
         stats: Callable[[], Mapping[str, Any]] | None = None,
         on_cameras: Callable[[DesiredFleet], None] | None = None,
@@ -68,6 +69,7 @@ class FleetWorker:
         self._leases = leases
         self.interval_s = interval_s
         self._stats = stats
+        self._on_acquired = on_acquired
         self._mine = DesiredFleet(models={}, cameras=())
         self._reconciler = Reconciler(engine, lambda: self._mine, on_change=on_cameras)
         self._last_warning = -float("inf")
@@ -90,6 +92,8 @@ class FleetWorker:
             models = self._fleet.models()
             stats = dict(self._stats()) if self._stats is not None else {}
             changes = self._leases.tick(wanted, stats=stats)
+            if changes.acquired and self._on_acquired is not None:
+                self._on_acquired(changes.acquired)
         except (SQLAlchemyError, CamfleetError) as exc:
             self._database_down(exc)
             return None
