@@ -124,6 +124,11 @@ class LeaseManager:
         lost = tuple(sorted(set(self._held) - renewed))
         for camera_id in lost:
             self._held.pop(camera_id, None)
+        # Leases under this worker's name that it does not run: a previous process with the
+        # same id (a restarted pod) died holding them. Free them for a normal claim.
+        stale = renewed - set(self._held)
+        if stale:
+            self.release(stale, force=True)
         dropped = tuple(sorted(set(self._held) - set(wanted_ids)))
         if dropped:
             self.release(dropped)
@@ -267,9 +272,10 @@ class LeaseManager:
 
     # -- giving cameras up ---------------------------------------------------------------------
 
-    def release(self, camera_ids: Collection[str]) -> None:
-        """Give up these cameras now (after they stopped here): free for any worker at once."""
-        ids = sorted(set(camera_ids))
+    def release(self, camera_ids: Collection[str], force: bool = False) -> None:
+        """Give up these cameras now (after they stopped here): free for any worker at once.
+        ``force``: also leases under this worker's name that it does not know it holds."""
+        ids = sorted(set(camera_ids) if force else set(camera_ids) & set(self._held))
         with self._db.engine.begin() as connection:
             for chunk in _chunks(ids):
                 if chunk:

@@ -152,3 +152,17 @@ def test_leave_frees_everything_for_the_others(db):
     second.tick([])
     first.leave()
     assert set(second.tick(CAMERAS).acquired) == set(CAMERAS)
+
+
+def test_a_restarted_worker_with_the_same_id_frees_its_previous_lifes_leases(db):
+    clock = Clock()
+    (first_life,) = workers(db, clock, 1)
+    first_life.tick(CAMERAS)
+    first_life.tick(CAMERAS)
+    assert len(first_life.held) == 12
+    clock.now += 3.0  # killed, and restarted at once under the same name
+    (second_life,) = workers(db, clock, 1)
+    second_life.tick(CAMERAS)  # renews nothing it does not run: the old leases are freed
+    assert set(holders(db).values()) == {None}
+    second_life.tick(CAMERAS)
+    assert len(second_life.held) == 12
