@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from camfleet.control.repository import FleetRepository
 from camfleet.store.database import Database, open_database
 
 from .workers import Worker, camfleet, events, holders, wait_for, worker_stats, write_fleet
@@ -63,6 +64,17 @@ def test_a_killed_workers_cameras_run_on_the_survivors_within_30_s(
         print(f"failover: {failover_s:.1f} s for {len(orphans)} cameras")
         survivors = [w for w in workers if w is not victim]
         assert {holders(db)[c] for c in orphans} <= {w.name for w in survivors}
+
+        # Fleet changes reach running workers without a restart: one camera added by a new
+        # import, one deleted through the repository (what the API's DELETE does).
+        grown = write_fleet(tmp_path, CAMERAS + 1)
+        assert camfleet("fleet", "import", str(grown), "--db-url", pg_url).returncode == 0
+        FleetRepository(db).delete_camera("cam00")
+        assert wait_for(
+            lambda: worker_stats(db).get(f"cam{CAMERAS:02d}", {}).get("analysed", 0) > 0
+            and "cam00" not in worker_stats(db),
+            timeout_s=30,
+        ), worker_stats(db)
         for worker in survivors:
             assert worker.terminate() == 0, worker.output()[-2000:]
     finally:
