@@ -130,6 +130,8 @@ class WebhookDispatcher:
         self._rng = random.Random(seed)
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._drain = threading.Event()
+        self._drained = threading.Event()
         self._thread: threading.Thread | None = None
         self._delivered = 0
         self._failed = 0
@@ -161,8 +163,16 @@ class WebhookDispatcher:
         """Look for due deliveries now instead of at the next poll."""
         self._wake.set()
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop after the delivery in progress; undelivered rows stay queued in the database."""
+    def close(self, timeout: float = 10.0, drain_s: float = 0.0) -> None:
+        """Stop after the delivery in progress; undelivered rows stay queued in the database.
+
+        With ``drain_s``, first deliver what is due now (the closes a shutdown just queued)
+        for up to that long; rows waiting for a retry are left for the next run."""
+        if drain_s > 0 and self._thread is not None and self._thread.is_alive():
+            self._drained.clear()
+            self._drain.set()
+            self._wake.set()
+            self._drained.wait(drain_s)
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -182,6 +192,7 @@ class WebhookDispatcher:
     def _run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
+            draining = self._drain.is_set()  # only a pass begun after the request counts
             try:
                 handled = self.run_once()
                 failures = 0
@@ -197,6 +208,8 @@ class WebhookDispatcher:
                     delay,
                 )
                 self._wake.wait(delay)
+            if handled == 0 and draining:
+                self._drained.set()
             if handled == 0:
                 self._wake.wait(self._poll_interval_s)
                 self._wake.clear()

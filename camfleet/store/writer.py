@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # tries, so one poisoned record cannot stall the store.
 _MAX_TRIES_NON_TRANSIENT = 3
 _LOG_EVERY_S = 10.0
+# At close, deliveries due now (an event closed by the shutdown) get this long to go out.
+_DRAIN_WEBHOOKS_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +223,8 @@ class StoreWriter:
         self._thread.start()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Flush everything buffered (waiting up to ``timeout`` seconds), then stop.
+        """Flush everything buffered (waiting up to ``timeout`` seconds), give the webhook
+        deliveries due now a few seconds to go out, then stop.
 
         Records still unwritten after ``timeout`` (database down) are counted as dropped and
         logged.
@@ -238,7 +241,7 @@ class StoreWriter:
         with self._dispatcher_lock:
             dispatcher = self._dispatcher
         if dispatcher is not None:
-            dispatcher.close(timeout=5.0)
+            dispatcher.close(timeout=5.0, drain_s=_DRAIN_WEBHOOKS_S)
         unwritten = len(self._buffer) + len(self._in_hand)
         if unwritten:
             self._count_lost(unwritten)

@@ -71,6 +71,42 @@ def test_two_writers_deliver_only_their_own_rules(
     assert paths == {"a": EVENTS_PER_CAMERA, "b": EVENTS_PER_CAMERA}
 
 
+def test_two_dispatchers_facing_a_shared_backlog_deliver_all_of_it(
+    db: Database, receiver: Receiver, tmp_path: Path
+) -> None:
+    """Both cameras' deliveries are pending before either dispatcher runs (a restart, an
+    outage): whichever claims first must leave the other's rows alone."""
+    hooks = {
+        camera: {f"{camera}/fall": [WebhookConfig(url=f"{receiver.url}/{camera}", secret=camera)]}
+        for camera in ("cam-a", "cam-b")
+    }
+    queued = StoreWriter(
+        db, tmp_path / "snaps", hooks["cam-a"] | hooks["cam-b"], deliver_webhooks=False
+    )
+    queued.start()
+    for i in range(EVENTS_PER_CAMERA):
+        for camera in ("cam-a", "cam-b"):
+            queued.put_event(make_event(f"{camera}-{i}", camera_id=camera, ended_at=1e9 + i))
+    queued.close()
+    dispatchers = [
+        WebhookDispatcher(db, webhooks_by_rule=hooks[camera], poll_interval_s=0.05)
+        for camera in ("cam-a", "cam-b")
+    ]
+    for dispatcher in dispatchers:
+        dispatcher.start()
+    try:
+        assert wait_until(lambda: len(receiver.requests) >= 2 * EVENTS_PER_CAMERA)
+    finally:
+        for dispatcher in dispatchers:
+            dispatcher.close()
+    assert [d.stats.dead for d in dispatchers] == [0, 0]
+    assert [d.stats.delivered for d in dispatchers] == [EVENTS_PER_CAMERA, EVENTS_PER_CAMERA]
+    assert _outbox_states(db) == {
+        ("cam-a/fall", "delivered"): EVENTS_PER_CAMERA,
+        ("cam-b/fall", "delivered"): EVENTS_PER_CAMERA,
+    }
+
+
 def test_webhooks_set_at_run_time_are_queued_and_delivered(
     db: Database, receiver: Receiver, tmp_path: Path
 ) -> None:
