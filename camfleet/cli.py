@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from camfleet import __version__
-from camfleet.commands import bench, demo, deploy, detect, model, plan, run, store
+from camfleet.commands import bench, demo, deploy, detect, model, plan, run, simulate, store
 from camfleet.errors import CamfleetError
 
 __all__ = ["app", "main"]
@@ -47,7 +47,7 @@ def _root(
     )
 
 
-for _module in (demo, detect, run, bench, model, plan, deploy, store):
+for _module in (demo, detect, run, bench, model, plan, deploy, store, simulate):
     _module.register(app)
 
 
