@@ -148,17 +148,22 @@ def device_from_profile(profile: Mapping[str, Any], origin: str = "profile") -> 
     throughput, basis = _throughput(profile, ceiling, max_batch)
     per_batch = streams * max_batch / throughput
     shared = profile.get("modes", {}).get("shared", {})
-    light = _lightest(shared.get("trials", []))
-    jitter = sigma_from_percentiles(light["p50_ms"], light["p99_ms"]) if light else 0.0
+    # On a CPU the lightest passing trial is nearly queue-free, so its p99/p50 is the spread
+    # of one run; a GPU's trials queue whole batches, so its spread is assumed instead.
+    light = _lightest(shared.get("trials", [])) if kind == "cpu" else None
+    jitter = (
+        sigma_from_percentiles(light["p50_ms"], light["p99_ms"]) if light else _GPU_JITTER
+    )
     decode = profile.get("decode") or {}
     decode_ms = float(decode.get("ms_per_second_of_video") or 0.0)
     assumptions = [
         f"{origin}: {streams} concurrent run(s) of batch {max_batch} at {basis} "
         f"{throughput:.1f} img/s = {per_batch * 1000:.1f} ms per run",
         f"run-time spread: log-normal sigma {jitter:.2f} from the lightest passing shared "
-        f"trial's p99/p50" if light else "run-time spread: none measured, runs are exact",
-        f"host work per camera: {decode_ms:.1f} CPU ms per camera-second (the profile's "
-        "decode measurement; on a CPU device it takes cores from inference: a calibration)",
+        f"trial's p99/p50" if light else f"run-time spread: log-normal sigma {jitter:g} "
+        "(assumed)",
+        f"host decode: {decode_ms:.1f} CPU ms per camera-second (the profile's measurement); "
+        "it takes cores from inference only where the bench decoded a real video",
     ]
     curve = {max_batch: per_batch}
     if max_batch > 1:
