@@ -48,11 +48,14 @@ def _load_json(path: Path, what: str) -> dict[str, Any]:
     return cast(dict[str, Any], data)
 
 
-def _device(device: str, model: str, host: dict[str, Any] | None, vcpus: int) -> DeviceModel:
+def _device(
+    device: str, model: str, host: dict[str, Any] | None, vcpus: int, decode_ms: float | None
+) -> DeviceModel:
     if device.lower() in _DEVICES:
-        decode = decode_ms_per_camera_s(host) if host else 0.0
+        if decode_ms is None:
+            decode_ms = decode_ms_per_camera_s(host) if host else 0.0
         return published_device(device, _family(model), host_vcpus=vcpus,
-                                decode_ms_per_camera_s=decode)
+                                decode_ms_per_camera_s=decode_ms)
     path = Path(device)
     if not path.is_file():
         raise ConfigError(
@@ -96,6 +99,11 @@ def simulate(
         "--host-profile",
         help="Measured bench profile giving decode cost and RSS per camera for the host.")
     ] = None,
+    decode_ms: Annotated[float | None, typer.Option(
+        "--decode-ms", min=0.0,
+        help="Host CPU ms to decode one camera-second (e.g. a detect_source substream's, "
+        "from python -m camfleet.sources.decode_levers); overrides --host-profile's.")
+    ] = None,
     host_vcpus: Annotated[int, typer.Option(
         "--host-vcpus", min=1, help="Host vCPUs beside a published GPU.")] = 4,
     max_cameras: Annotated[int, typer.Option("--max-cameras", min=1)] = 4096,
@@ -108,7 +116,7 @@ def simulate(
     if mode not in ("shared", "timeslice", "both"):
         raise ConfigError(f"--mode must be shared, timeslice or both (got {mode!r})")
     host = _load_json(host_profile, "bench profile") if host_profile else None
-    model_device = _device(device, model, host, host_vcpus)
+    model_device = _device(device, model, host, host_vcpus, decode_ms)
     modes = cast(tuple[Mode, ...], ("shared", "timeslice") if mode == "both" else (mode,))
     options = SimulateOptions(analyze_fps=analyze_fps, slo_ms=slo_ms, duration_s=duration,
                               gating_fraction=gating_fraction, max_cameras=max_cameras,
