@@ -107,6 +107,10 @@ def simulate(
     host_vcpus: Annotated[int, typer.Option(
         "--host-vcpus", min=1, help="Host vCPUs beside a published GPU.")] = 4,
     max_cameras: Annotated[int, typer.Option("--max-cameras", min=1)] = 4096,
+    context_mb: Annotated[float, typer.Option(
+        "--context-mb", min=1.0,
+        help="Device memory per time-slice pod (context and model): caps pods per GPU.")
+    ] = 500.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Write the simulated profile (bench schema, measured: false).")
@@ -120,7 +124,7 @@ def simulate(
     modes = cast(tuple[Mode, ...], ("shared", "timeslice") if mode == "both" else (mode,))
     options = SimulateOptions(analyze_fps=analyze_fps, slo_ms=slo_ms, duration_s=duration,
                               gating_fraction=gating_fraction, max_cameras=max_cameras,
-                              seed=seed)
+                              context_mb=context_mb, seed=seed)
     name = Path(model).name if device.lower() not in _DEVICES else _family(model)
     console.print("[bold]Assumptions[/] (printed with every simulated result):")
     for line in model_device.assumptions:

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import av
 import av.error
-from av.codec.hwaccel import HWAccel, hwdevices_available
 
 from camfleet.errors import SourceError
 from camfleet.frames import Frame
@@ -170,21 +169,24 @@ class PyAVSource(Source):
         self._height = int(stream.codec_context.height)
 
     def _open_container(self, with_hwaccel: bool) -> av.container.InputContainer:
-        hwaccel = (
-            HWAccel(self._hwaccel, allow_software_fallback=True)
-            if with_hwaccel and self._hwaccel is not None
-            else None
-        )
-        return av.open(
-            self.url,
-            options=self._options(),
-            timeout=(self._open_timeout_s, self._read_timeout_s),
-            hwaccel=hwaccel,
-        )
+        timeout = (self._open_timeout_s, self._read_timeout_s)
+        if not with_hwaccel or self._hwaccel is None:
+            return av.open(self.url, options=self._options(), timeout=timeout)
+        from av.codec.hwaccel import HWAccel
+
+        return av.open(self.url, options=self._options(), timeout=timeout,
+                       hwaccel=HWAccel(self._hwaccel, allow_software_fallback=True))
 
     def _check_hwaccel_type(self) -> None:
         if self._hwaccel is None:
             return
+        try:  # PyAV 14 added hardware decoding
+            from av.codec.hwaccel import hwdevices_available
+        except ImportError as exc:
+            raise SourceError(
+                f"camera '{self.camera_id}': hwaccel '{self._hwaccel}' needs PyAV 14 or newer "
+                f"(this is {av.__version__}); upgrade av or set hwaccel: null"
+            ) from exc
         available = sorted(hwdevices_available())
         if self._hwaccel not in available:
             raise SourceError(

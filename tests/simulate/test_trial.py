@@ -70,3 +70,15 @@ def test_timeslice_pods_share_the_cores_and_drop_their_oldest_frames() -> None:
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="shared or timeslice"):
         simulate_trial(_device(), Workload(cameras=1, analyze_fps=2), "batch")
+
+
+def test_the_same_seed_gives_the_same_trial() -> None:
+    device = DeviceModel(name="noisy", kind="cpu", batch_s={1: 0.1}, max_batch=1, streams=2,
+                         jitter=0.3, host_vcpus=2, decode_ms_per_camera_s=0.0,
+                         cpu_bound=False)
+    workload = Workload(cameras=8, analyze_fps=2, duration_s=20, seed=7)
+    first, again = (simulate_trial(device, workload, "shared") for _ in range(2))
+    assert first == again
+    other = simulate_trial(device, Workload(cameras=8, analyze_fps=2, duration_s=20, seed=8),
+                           "shared")
+    assert other.p99_ms != first.p99_ms
