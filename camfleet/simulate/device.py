@@ -80,6 +80,12 @@ class DeviceModel:
     memory_gb: float | None = None
     assumptions: tuple[str, ...] = field(default=())
 
+    @property
+    def in_flight(self) -> int:
+        """Batches the lane keeps released-or-running (a detector's ``in_flight``: the
+        engine's ``max(2, inference workers)``); the ones beyond ``streams`` wait their turn."""
+        return max(2, self.streams)
+
     def batch_seconds(self, size: int) -> float:
         """Mean seconds for a batch of ``size``: linear between known sizes, extended with
         the last segment's slope (or the per-image time when only one size is known)."""

@@ -1,11 +1,12 @@
 """One simulated trial: N cameras on a modelled device for a fixed (simulated) time.
 
 Shared mode drives the real :class:`DeadlineBatcher` and :class:`LatencyModel` on a
-:class:`SimClock`: frames are offered as the cameras capture them, ``device.streams`` runs
-take batches as the batcher releases them, and each run's measured time is fed back to the
-latency model exactly as a lane does. Time-slice mode runs one context per camera with a
-batch of one; contexts share the device in round-robin turns (processor sharing, with a
-context-switch cost on a GPU) and each camera's slot drops its oldest frame when full.
+:class:`SimClock`: frames are offered as the cameras capture them, the batcher releases up to
+``device.in_flight`` batches ahead (the lane's ring), ``device.streams`` of them run at once,
+and each run's time, from release to end, is fed back to the latency model as a lane does.
+Time-slice mode runs one context per camera with a batch of one; contexts share the device in
+round-robin turns (processor sharing, with a context-switch cost on a GPU) and each camera's
+slot drops its oldest frame when full.
 Nothing sleeps: the clock jumps from event to event.
 """
 
@@ -28,6 +29,8 @@ from camfleet.simulate.device import DeviceModel
 from camfleet.simulate.sharing import SharedResource
 
 __all__ = ["Workload", "simulate_trial"]
+
+_Items = tuple[tuple[float, int], ...]  # (captured at, camera) of each frame in a batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,10 @@ def _simulate_shared(device: DeviceModel, workload: Workload, tally: _Tally) -> 
     end = workload.warmup_s + workload.duration_s
     captures = _captures(workload, rng)
     next_capture = next(captures)
-    running: list[tuple[float, int, float, tuple[tuple[float, int], ...]]] = []
-    # The lane's ring of prepared-or-running batches frees in start order: a run that ends
-    # before an older one keeps its place until the older one ends too.
+    running: list[tuple[float, int, float, _Items]] = []  # (ends at, run, released at, items)
+    waiting: deque[tuple[int, float, _Items]] = deque()  # released, waiting for a stream
+    # The lane's ring of prepared-or-running batches (``in_flight``, at least 2) frees in
+    # release order: a run that ends before an older one keeps its place until that one ends.
     ring: deque[int] = deque()
     finished_runs: set[int] = set()
     order = 0
@@ -109,11 +113,17 @@ def _simulate_shared(device: DeviceModel, workload: Workload, tally: _Tally) -> 
         else:
             batcher.take_shed()
 
+    def start_waiting() -> None:
+        while waiting and len(running) < device.streams:
+            run_id, released, items = waiting.popleft()
+            seconds = device.batch_seconds(len(items)) / speed * _jitter(rng, device.jitter)
+            heapq.heappush(running, (clock.now + seconds, run_id, released, items))
+
     while True:
         offer_at = next_capture[0] + workload.host_delay_s
         done_at = running[0][0] if running else math.inf
         ready_at = math.inf
-        if len(ring) < device.streams and len(batcher):
+        if len(ring) < device.in_flight and len(batcher):
             wait = batcher.wait_time()
             if wait is not None:
                 ready_at = clock.now + max(wait, 1e-7)
@@ -122,15 +132,17 @@ def _simulate_shared(device: DeviceModel, workload: Workload, tally: _Tally) -> 
             break
         clock.advance_to(now)
         if now == done_at:
-            finished, run_id, started, items = heapq.heappop(running)
+            finished, run_id, released, items = heapq.heappop(running)
             finished_runs.add(run_id)
             while ring and ring[0] in finished_runs:
                 finished_runs.discard(ring.popleft())
-            latency.observe(len(items), finished - started, now=finished)
+            # As the lane does: from release (its "prepare") to the end of the run.
+            latency.observe(len(items), finished - released, now=finished)
             if tally.counts(now):
                 tally.analysed += len(items)
                 tally.batches.append(len(items))
                 tally.latencies.extend(finished - captured for captured, _ in items)
+            start_waiting()
         elif now == offer_at:
             captured, cam = next_capture
             next_capture = next(captures)
@@ -141,15 +153,15 @@ def _simulate_shared(device: DeviceModel, workload: Workload, tally: _Tally) -> 
             else:
                 batcher.offer((captured, cam), "frame", captured + workload.slo_s, tenant=cam)
                 count_shed()
-        while len(ring) < device.streams:
+        while len(ring) < device.in_flight:
             batch = batcher.poll()
             count_shed()
             if batch is None:
                 break
-            seconds = device.batch_seconds(len(batch)) / speed * _jitter(rng, device.jitter)
             order += 1
             ring.append(order)
-            heapq.heappush(running, (clock.now + seconds, order, clock.now, batch.items))
+            waiting.append((order, clock.now, batch.items))
+        start_waiting()
 
 
 def _simulate_timeslice(device: DeviceModel, workload: Workload, tally: _Tally) -> None:
