@@ -134,9 +134,10 @@ def _throughput(
 
 
 def device_from_profile(profile: Mapping[str, Any], origin: str = "profile") -> DeviceModel:
-    """A device from a bench profile: per-run time from the offline ceiling (runs of
-    ``max_batch`` in as many concurrent streams as shared mode uses), spread from the
-    lightest passing shared trial, decode cost from the profile's decode measurement."""
+    """A device from a bench profile: per-run time from the engine's saturation trial when it
+    ran full batches, else the offline ceiling (runs of ``max_batch`` in as many concurrent
+    streams as shared mode uses); on a CPU the run-time spread from the lightest passing shared
+    trial; decode cost from the profile's decode measurement."""
     try:
         ceiling = float(profile["ceiling_img_s"])
         max_batch = int(profile.get("max_batch") or 1)
