@@ -25,6 +25,7 @@ from camfleet.commands import (
     plan,
     run,
     serve,
+    simulate,
     soak,
     store,
     worker,
@@ -67,7 +68,8 @@ def _root(
 
 
 for _module in (
-    demo, detect, run, serve, worker, fleet, apikey, bench, soak, model, plan, deploy, store
+    demo, detect, run, serve, worker, fleet, apikey, bench, soak, simulate, model, plan, deploy,
+    store,
 ):
     _module.register(app)
 

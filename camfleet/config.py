@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 Provider = Literal["cpu", "cuda", "tensorrt", "openvino"]
+# FFmpeg hardware device types a camera may decode on (where the FFmpeg build has them).
+HwAccel = Literal["cuda", "vaapi", "qsv", "videotoolbox", "d3d11va", "dxva2", "drm", "vulkan"]
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
 
@@ -102,6 +104,14 @@ class CameraConfig(_Strict):
 
     id: Annotated[str, Field(pattern=_ID_PATTERN)]
     source: str = Field(description="video file, rtsp://, http(s):// or synthetic:WxH@FPS")
+    detect_source: str | None = Field(
+        None,
+        description="a low-resolution substream to analyse instead of source (as Frigate's "
+        "roles: [detect]); snapshots still come from source",
+    )
+    hwaccel: HwAccel | None = Field(
+        None, description="decode on this FFmpeg hardware device (e.g. cuda); off by default"
+    )
     analyze_fps: Annotated[float, Field(gt=0.0, le=120.0)] = 2.0
     models: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
     roi: tuple[float, float, float, float] | None = Field(
@@ -130,6 +140,20 @@ class CameraConfig(_Strict):
                 f"roi {list(roi)} must satisfy 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1"
             )
         return roi
+
+    @property
+    def analysed_source(self) -> str:
+        """The stream analysis decodes: ``detect_source`` when given, else ``source``."""
+        return self.detect_source or self.source
+
+    @model_validator(mode="after")
+    def _hwaccel_needs_video(self) -> CameraConfig:
+        if self.hwaccel and self.analysed_source.startswith(("synthetic:", "reference:")):
+            raise ValueError(
+                f"hwaccel {self.hwaccel!r} needs a decoded video source, but "
+                f"{self.analysed_source!r} is generated; remove hwaccel"
+            )
+        return self
 
     @model_validator(mode="after")
     def _analytics_consistent(self) -> CameraConfig:

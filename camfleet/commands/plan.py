@@ -50,7 +50,8 @@ def _money(value: float) -> str:
 
 def _print_plan(plan: Plan, console: Console) -> None:
     table = Table(
-        title=f"{plan.cameras:,} cameras at {plan.analyze_fps:g} fps, {plan.mode} mode, "
+        title=f"{'SIMULATED plan: ' if plan.simulated else ''}"
+        f"{plan.cameras:,} cameras at {plan.analyze_fps:g} fps, {plan.mode} mode, "
         f"{plan.pricing} {plan.region}",
         title_justify="left",
     )
@@ -89,7 +90,8 @@ def _print_plan(plan: Plan, console: Console) -> None:
     if best is not None:
         console.print(
             f"[bold]Recommendation:[/] {best.instances} x {best.instance} "
-            f"({best.cameras_per_instance} cameras each, {best.bound}-bound, {best.basis}): "
+            f"({best.cameras_per_instance} cameras each, limited by {best.bound}, "
+            f"{best.basis}): "
             f"{_money(plan.total_monthly_usd(best))}/month, "
             f"[bold]{_money(best.usd_per_camera_month)}/camera/month[/]"
         )

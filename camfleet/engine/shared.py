@@ -64,13 +64,15 @@ def default_results_threads() -> int:
 
 
 def open_camera(camera: CameraConfig) -> Callable[[], Source]:
-    """A factory the camera's reader calls to (re)open its source."""
+    """A factory the camera's reader calls to (re)open the stream it analyses: its
+    ``detect_source`` substream when it names one, else its ``source``."""
     return lambda: open_source(
-        camera.source,
+        camera.analysed_source,
         camera_id=camera.id,
         analyze_fps=camera.analyze_fps,
         loop=camera.loop,
         realtime=camera.realtime,
+        hwaccel=camera.hwaccel,
     )
 
 

@@ -30,7 +30,7 @@ from camfleet.planner.profile import BenchProfile, ModeResult
 
 __all__ = ["Basis", "Plan", "PlanRequest", "PlanRow", "make_plan", "plan_as_dict"]
 
-Basis = Literal["measured", "estimated", "per-vcpu"]
+Basis = Literal["measured", "simulated", "estimated", "per-vcpu"]
 PriceKind = Literal["on-demand", "spot"]
 
 
@@ -85,6 +85,7 @@ class Plan:
     excluded: dict[str, str]
     recommendation: PlanRow | None
     notes: list[str] = field(default_factory=list)
+    simulated: bool = False
 
     def total_monthly_usd(self, row: PlanRow) -> float:
         return row.monthly_usd + self.eks_fee_monthly_usd
@@ -130,6 +131,9 @@ def _gpu_compute(
     factor = target.relative_throughput / source.relative_throughput
     per_gpu = scale_capacity(result.capacity, profile.analyze_fps, fps, factor)
     if instance.gpu == measured_gpu:
+        if not profile.measured:
+            return _Compute(per_gpu * instance.gpu_count, "simulated",
+                            f"simulated {measured_gpu} (camfleet simulate)")
         return _Compute(per_gpu * instance.gpu_count, "measured", f"measured on {measured_gpu}")
     return _Compute(
         per_gpu * instance.gpu_count,
@@ -281,6 +285,13 @@ def make_plan(profile: BenchProfile, catalog: Catalog, request: PlanRequest) -> 
         ]
     rows.sort(key=lambda r: (r.monthly_usd, r.instances, r.instance))
     notes = _notes(profile, profile_mode, result, fps, hours, request, catalog, rows, measured_gpu)
+    if not profile.measured:
+        notes = [
+            "SIMULATED profile (measured: false, written by camfleet simulate): capacity is a "
+            "model's prediction, not a measurement; bench on the device to confirm it",
+            *(f"simulator assumption: {line}" for line in profile.assumptions),
+            *notes,
+        ]
     return Plan(
         cameras=request.cameras,
         analyze_fps=fps,
@@ -294,6 +305,7 @@ def make_plan(profile: BenchProfile, catalog: Catalog, request: PlanRequest) -> 
         excluded=excluded,
         recommendation=rows[0],
         notes=notes,
+        simulated=not profile.measured,
     )
 
 

@@ -25,10 +25,13 @@ than or equal to 0 (got -1)``.
                 "timeslice": {...}, "shared_gated": {...}, "timeslice_gated": {...}}
     }
 
-``capacity`` is per device of ``device.name`` (per GPU for GPU profiles; for CPU profiles the
-whole ``cpu.cores`` machine). ``NaN`` (what Python's json writes for a metric with no samples)
-reads as not measured. ``decode.cameras_per_core`` is reference cameras decoded at their
-full frame rate per CPU core; ``null`` when the bench did not measure it.
+``measured`` is false for a profile written by ``camfleet simulate`` (absent, it is true: every
+older profile was measured); plans from it are labelled ``simulated``, and its ``assumptions``
+list says what the simulator assumed. ``capacity`` is per device of ``device.name`` (per GPU
+for GPU profiles; for CPU profiles the whole ``cpu.cores`` machine). ``NaN`` (what Python's
+json writes for a metric with no samples) reads as not measured. ``decode.cameras_per_core``
+is reference cameras decoded at their full frame rate per CPU core; ``null`` when the bench
+did not measure it.
 """
 
 from __future__ import annotations
@@ -122,6 +125,8 @@ class BenchProfile(_Lenient):
     """A measured capacity profile (``camfleet.bench/1``)."""
 
     schema_id: Literal["camfleet.bench/1"] = Field(alias="schema")
+    measured: bool = True
+    assumptions: list[str] = Field(default_factory=list)
     created_at: str = ""
     command: str = ""
     machine: str = ""

@@ -8,6 +8,7 @@ reconnects with backoff when it fails. This layer knows nothing about models.
 from camfleet.sources.base import Source, SourceState, SourceStatus
 from camfleet.sources.decode_cost import DecodeCost, measure_decode_cost
 from camfleet.sources.encode import write_h264, write_reference_clip
+from camfleet.sources.keyframe import LatestKeyframe
 from camfleet.sources.open import open_source
 from camfleet.sources.pyav_source import PyAVSource, redact_url
 from camfleet.sources.reader import CameraReader, backoff_delay
@@ -20,6 +21,7 @@ __all__ = [
     "CameraReader",
     "DecodeCost",
     "FrameSlot",
+    "LatestKeyframe",
     "PyAVSource",
     "ReferenceSceneSource",
     "SamplingClock",

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from camfleet.sources.pyav_source import PyAVSource
+from camfleet.sources.pyav_source import PyAVSource, SkipFrame
 
 __all__ = ["DecodeCost", "measure_decode_cost"]
 
@@ -42,22 +42,28 @@ class DecodeCost:
 
 
 def measure_decode_cost(
-    path: str | Path, analyze_fps: float | None = 2.0, seconds: float = 10.0
+    path: str | Path,
+    analyze_fps: float | None = 2.0,
+    seconds: float = 10.0,
+    skip_frame: SkipFrame | None = None,
 ) -> DecodeCost:
     """Decode ``seconds`` of the video at ``path`` (looping it if shorter) as a camera analysed
-    at ``analyze_fps`` would be, and report the CPU it took."""
+    at ``analyze_fps`` would be, and report the CPU it took. With ``skip_frame`` the frames
+    the decoder skips count as seconds of video but cost (almost) nothing."""
     if seconds <= 0:
         raise ValueError(f"seconds must be above 0, got {seconds}")
     with PyAVSource(
-        str(path), "decode-cost", analyze_fps=analyze_fps, loop=True, decoder_threads=1
+        str(path), "decode-cost", analyze_fps=analyze_fps, loop=True, decoder_threads=1,
+        skip_frame=skip_frame,
     ) as source:
-        frames_wanted = max(1, round(seconds * source.native_fps))
+        frame_s = 1.0 / source.native_fps
         started = time.thread_time()
-        while source.frames_decoded < frames_wanted:
+        # Until the last decoded frame's time slot ends at ``seconds``.
+        while source.frames_decoded == 0 or source.media_time_s + frame_s < seconds - 1e-6:
             source.read()
         cpu_ms = (time.thread_time() - started) * 1000.0
         decoded = source.frames_decoded
-        video_seconds = decoded / source.native_fps
+        video_seconds = source.media_time_s + frame_s
         per_second = cpu_ms / video_seconds
         return DecodeCost(
             ms_per_frame=cpu_ms / decoded,

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from camfleet.errors import SourceError
 from camfleet.paths import resolve_asset
 from camfleet.sources.base import Source
-from camfleet.sources.pyav_source import NETWORK_SCHEMES, PyAVSource, redact_url
+from camfleet.sources.pyav_source import NETWORK_SCHEMES, PyAVSource, SkipFrame, redact_url
 from camfleet.sources.reference_scene import ReferenceSceneSource
 from camfleet.sources.synthetic import SyntheticSource
 
@@ -37,12 +37,16 @@ def open_source(
     realtime: bool = False,
     open_timeout_s: float = 10.0,
     read_timeout_s: float = 10.0,
+    hwaccel: str | None = None,
+    skip_frame: SkipFrame | None = None,
 ) -> Source:
     """Open camera ``camera_id``'s stream at ``url``, emitting frames at ``analyze_fps``.
 
     ``analyze_fps=None`` emits every frame. ``loop`` and ``realtime`` make a file behave like an
     endless live camera (generated sources are always endless; ``realtime`` paces them too).
-    Raises :class:`SourceError` with a one-line reason and fix when it cannot be opened.
+    ``hwaccel`` and ``skip_frame`` apply to decoded video (see :class:`PyAVSource`); a generated
+    source has nothing to decode, so asking for either there is an error. Raises
+    :class:`SourceError` with a one-line reason and fix when it cannot be opened.
     """
     if analyze_fps is not None and not analyze_fps > 0:
         raise SourceError(
@@ -53,6 +57,11 @@ def open_source(
         raise SourceError(
             f"camera '{camera_id}': timeouts must be above 0 seconds, got open "
             f"{open_timeout_s}, read {read_timeout_s}; use positive values"
+        )
+    if url.startswith(("synthetic:", "reference:")) and (hwaccel or skip_frame):
+        raise SourceError(
+            f"camera '{camera_id}': hwaccel and skip_frame apply to decoded video, and "
+            f"{url.split(':', 1)[0]}: frames are generated; remove them or use a video source"
         )
     if url.startswith("synthetic:"):
         return SyntheticSource.from_url(url, camera_id, analyze_fps=analyze_fps, realtime=realtime)
@@ -76,4 +85,6 @@ def open_source(
         realtime=realtime,
         open_timeout_s=open_timeout_s,
         read_timeout_s=read_timeout_s,
+        hwaccel=hwaccel,
+        skip_frame=skip_frame,
     )

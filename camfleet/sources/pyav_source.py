@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from pathlib import Path
-from typing import cast
+from typing import Literal, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import av
@@ -25,7 +25,11 @@ from camfleet.sources.base import Source, UInt8Image
 from camfleet.sources.pacing import Pacer
 from camfleet.sources.sampling import SamplingClock
 
-__all__ = ["NETWORK_SCHEMES", "PyAVSource", "redact_url"]
+__all__ = ["NETWORK_SCHEMES", "PyAVSource", "SkipFrame", "redact_url"]
+
+# Which frames the decoder may skip: ``NONREF`` frames nothing else refers to (B-frames; a
+# camera's P-only stream has none), ``NONKEY`` everything but keyframes (snapshots).
+SkipFrame = Literal["NONREF", "NONKEY"]
 
 NETWORK_SCHEMES = frozenset(
     {"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp"}
@@ -73,6 +77,9 @@ class PyAVSource(Source):
     rate (a frame is emitted when it is due), so a clip behaves like a live camera; network
     streams are paced by the sender and ignore it. A network stream that ends raises
     :class:`SourceError` (a live camera never ends on purpose); a file returns ``None``.
+    ``hwaccel`` decodes on a device (``"cuda"``, ``"vaapi"``...) where FFmpeg offers it, with
+    a one-line error where it does not; ``skip_frame`` lets the decoder skip frames
+    (:data:`SkipFrame`).
     """
 
     def __init__(
@@ -86,8 +93,12 @@ class PyAVSource(Source):
         open_timeout_s: float = 10.0,
         read_timeout_s: float = 10.0,
         decoder_threads: int = 1,
+        hwaccel: str | None = None,
+        skip_frame: SkipFrame | None = None,
     ) -> None:
         super().__init__(camera_id)
+        self._hwaccel = hwaccel
+        self._skip_frame = skip_frame
         self.url = url.removeprefix("file://") if url.startswith("file://") else url
         self.is_network = _scheme(self.url) in NETWORK_SCHEMES
         self._shown_url = redact_url(url)
@@ -102,6 +113,7 @@ class PyAVSource(Source):
         self._last_t: float | None = None
         self._pacer = Pacer() if realtime and not self.is_network else None
         self._container: av.container.InputContainer | None = None
+        self._check_hwaccel_type()
         self._open()
 
     # -- opening ---------------------------------------------------------------------------
@@ -128,13 +140,11 @@ class PyAVSource(Source):
             )
         started = time.monotonic()
         try:
-            container = av.open(
-                self.url,
-                options=self._options(),
-                timeout=(self._open_timeout_s, self._read_timeout_s),
-            )
+            container = self._open_container(with_hwaccel=self._hwaccel is not None)
         except (av.error.FFmpegError, OSError) as exc:
             elapsed = time.monotonic() - started
+            if self._hwaccel is not None:
+                self._raise_if_hwaccel_failed(exc)
             raise SourceError(self._open_failure(exc, elapsed)) from exc
         if not container.streams.video:
             container.close()
@@ -143,6 +153,8 @@ class PyAVSource(Source):
                 "point the camera at a video URL or file"
             )
         stream = container.streams.video[0]
+        if self._skip_frame is not None:
+            stream.codec_context.skip_frame = self._skip_frame
         stream.codec_context.thread_count = self._decoder_threads
         if self._decoder_threads > 1:
             stream.codec_context.thread_type = "AUTO"
@@ -155,6 +167,46 @@ class PyAVSource(Source):
         self._native_fps = float(rate) if rate else 25.0  # FFmpeg's own guess when unknown
         self._width = int(stream.codec_context.width)
         self._height = int(stream.codec_context.height)
+
+    def _open_container(self, with_hwaccel: bool) -> av.container.InputContainer:
+        timeout = (self._open_timeout_s, self._read_timeout_s)
+        if not with_hwaccel or self._hwaccel is None:
+            return av.open(self.url, options=self._options(), timeout=timeout)
+        from av.codec.hwaccel import HWAccel
+
+        return av.open(self.url, options=self._options(), timeout=timeout,
+                       hwaccel=HWAccel(self._hwaccel, allow_software_fallback=True))
+
+    def _check_hwaccel_type(self) -> None:
+        if self._hwaccel is None:
+            return
+        try:  # PyAV 14 added hardware decoding
+            from av.codec.hwaccel import hwdevices_available
+        except ImportError as exc:
+            raise SourceError(
+                f"camera '{self.camera_id}': hwaccel '{self._hwaccel}' needs PyAV 14 or newer "
+                f"(this is {av.__version__}); upgrade av or set hwaccel: null"
+            ) from exc
+        available = sorted(hwdevices_available())
+        if self._hwaccel not in available:
+            raise SourceError(
+                f"camera '{self.camera_id}': hwaccel '{self._hwaccel}' is not in this FFmpeg "
+                f"build (it has: {', '.join(available) or 'none'}); use one of those or "
+                "hwaccel: null to decode on the CPU"
+            )
+
+    def _raise_if_hwaccel_failed(self, exc: BaseException) -> None:
+        """Opening with the device failed: if the stream opens without it, the device is the
+        problem (no GPU, no driver, no permission), so say that instead of blaming the URL."""
+        try:
+            self._open_container(with_hwaccel=False).close()
+        except (av.error.FFmpegError, OSError):
+            return
+        raise SourceError(
+            f"camera '{self.camera_id}': {self._hwaccel} hardware decoding is unavailable "
+            f"here ({_why(exc)}); check the GPU and its driver, or set hwaccel: null to "
+            "decode on the CPU"
+        ) from exc
 
     def _open_failure(self, exc: BaseException, elapsed_s: float) -> str:
         head = f"camera '{self.camera_id}': cannot open {self._shown_url}"

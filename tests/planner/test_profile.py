@@ -81,3 +81,13 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     listed.write_text(json.dumps([1, 2]))
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_profile(listed)
+
+
+def test_older_profiles_are_measured_and_simulated_ones_say_so(
+    profile_data: dict[str, Any],
+) -> None:
+    assert "measured" not in profile_data
+    assert parse_profile(profile_data).measured is True
+    simulated = parse_profile({**profile_data, "measured": False, "assumptions": ["a model"]})
+    assert simulated.measured is False
+    assert simulated.assumptions == ["a model"]
