@@ -7,6 +7,7 @@ import * as normalize from "./normalize.js";
 
 const FRAME_CONCURRENCY = 6;
 const CAMERA_LIST_REFRESH_MS = 10000;
+const ROOMY_UP_TO = 8; // a small fleet gets bigger tiles; a large one gets more per row
 
 function summaryItem(label) {
   const value = el("span", {class: "summary-value"}, "–");
@@ -87,6 +88,7 @@ export function render(view) {
       grid.appendChild(tile.node); // keeps the grid in id order
     }
     empty.hidden = cameraList.length > 0;
+    grid.classList.toggle("roomy", cameraList.length <= ROOMY_UP_TO);
     setText(summary.cameras.value, cameraList.length);
   }
 
@@ -137,7 +139,7 @@ export function render(view) {
     }
     let streaming = 0;
     let problems = 0;
-    let fpsTotal = 0;
+    let fpsTotal = NaN;
     let worstP99 = NaN;
     for (const [id, tile] of tiles) {
       const item = stats.get(id);
@@ -148,7 +150,7 @@ export function render(view) {
       setText(tile.p99, `p99 ${fmtMs(item ? item.p99 : NaN)}`);
       if (state === "streaming" || state === "running") streaming += 1;
       if (["error", "failed", "retrying", "ended"].includes(state)) problems += 1;
-      if (item && Number.isFinite(item.fpsAnalysed)) fpsTotal += item.fpsAnalysed;
+      if (item && Number.isFinite(item.fpsAnalysed)) fpsTotal = (Number.isFinite(fpsTotal) ? fpsTotal : 0) + item.fpsAnalysed;
       if (item && Number.isFinite(item.p99)) worstP99 = Number.isFinite(worstP99) ? Math.max(worstP99, item.p99) : item.p99;
     }
     setText(summary.streaming.value, streaming);
