@@ -287,7 +287,7 @@ def test_dashboard_demo_fleet_tiles_add_camera_and_snapshot(
     assert page.locator("#events-table img[src='x']").count() == 0
     row.locator(".thumb-button").click()
     page.wait_for_function(
-        "document.getElementById('snapshot-full')?.naturalWidth > 0", timeout=WAIT_MS
+        "() => document.getElementById('snapshot-full')?.naturalWidth > 0", timeout=WAIT_MS
     )
     stored_width = _clip_frame(SNAPSHOT_CLIP).shape[1]
     assert page.evaluate("document.getElementById('snapshot-full').naturalWidth") == stored_width
@@ -301,7 +301,9 @@ def test_dashboard_holds_50_cameras_at_1280x800(
 ) -> None:
     page = browser.new_page(viewport=VIEWPORT)
     _sign_in(page, fleet_of_50)
-    page.wait_for_function("document.querySelectorAll('.tile').length === 50", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.tile').length === 50", timeout=WAIT_MS
+    )
     _wait_for_tile_image(page, LONG_ID)
     page.wait_for_timeout(2500)
     _shot(page, artifacts, "dashboard-50-cameras-1280x800.png")
