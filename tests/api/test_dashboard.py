@@ -297,6 +297,15 @@ def test_dashboard_demo_fleet_tiles_add_camera_and_snapshot(
     stored_width = _clip_frame(SNAPSHOT_CLIP).shape[1]
     assert page.evaluate("document.getElementById('snapshot-full').naturalWidth") == stored_width
     _shot(page, artifacts, "dashboard-snapshot-1280x800.png")
+    page.click("#snapshot-dialog button")
+    sync_api.expect(page.locator("#snapshot-dialog")).to_have_count(0)
+
+    page.click("nav a[data-tab='cost']")
+    sync_api.expect(page.locator("#cost-per-camera")).to_contain_text("$", timeout=WAIT_MS)
+    panel = page.locator("#cost-panel").inner_text()
+    assert "per camera per month" in panel and "instance" in panel, panel
+    for junk in ("null", "undefined", "NaN", "[object"):
+        assert junk not in panel, panel
     assert errors == []
     page.close()
 

@@ -1,7 +1,7 @@
 // The fleet view: a summary strip and one tile per camera, refreshed on every stats poll.
 
 import {getJson, loadImage, paths, releaseImage} from "./api.js";
-import {clear, el, fmtMs, fmtNumber, fmtUsd, setText, stateBadge} from "./dom.js";
+import {clear, el, fill, fmtMs, fmtNumber, fmtUsd, setText, stateBadge} from "./dom.js";
 import * as live from "./history.js";
 import * as normalize from "./normalize.js";
 
@@ -48,7 +48,7 @@ export function render(view) {
     el("a", {class: "button primary", href: "#/new"}, "Add camera"),
   );
   const banner = el("p", {class: "banner", role: "alert", hidden: true});
-  clear(view).append(
+  fill(view, 
     el("div", {class: "page-head"}, el("h1", {}, "Cameras"), el("a", {class: "button primary", href: "#/new"}, "Add camera")),
     el("div", {class: "summary"}, Object.values(summary).map((item) => item.node)),
     banner,

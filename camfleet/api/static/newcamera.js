@@ -1,7 +1,7 @@
 // The add-camera form: test the source without saving, then create the camera.
 
 import {getJson, paths, sendJson} from "./api.js";
-import {clear, el, fmtNumber, setText} from "./dom.js";
+import {el, fill, fmtNumber, setText} from "./dom.js";
 import * as normalize from "./normalize.js";
 
 export function render(view, _query, {flash}) {
@@ -28,7 +28,7 @@ export function render(view, _query, {flash}) {
     error,
     el("div", {class: "form-actions"}, testButton, submit, el("a", {class: "button ghost", href: "#/"}, "Cancel")),
   );
-  clear(view).append(el("div", {class: "page-head"}, el("h1", {}, "Add a camera")), form);
+  fill(view, el("div", {class: "page-head"}, el("h1", {}, "Add a camera")), form);
 
   getJson(paths.models())
     .then((body) => {
