@@ -145,7 +145,8 @@ export function render(view, query) {
       body.append(...page.items.map(row));
       cursor = page.next;
       more.hidden = !cursor;
-      setText(status, body.childElementCount ? `${body.childElementCount} events shown` : "No events match these filters.");
+      const shown = body.childElementCount;
+      setText(status, shown ? `${shown} event${shown === 1 ? "" : "s"} shown` : "No events match these filters.");
     } catch (error) {
       setText(status, error.message);
     }
