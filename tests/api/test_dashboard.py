@@ -368,6 +368,7 @@ def test_dashboard_holds_50_cameras_at_1280x800(
     ) == 0
     page.locator(f".tile[data-camera-id='{last}']").scroll_into_view_if_needed()
     _wait_for_tile_image(page, last)
+    page.evaluate("() => window.scrollTo(0, 0)")  # else the sticky bar lands mid-capture
     page.screenshot(path=str(artifacts / "dashboard-50-cameras-full-page.png"), full_page=True)
 
     layout = page.evaluate(

@@ -113,7 +113,7 @@ export function render(view, cameraId) {
 
   let frameLoading = false;
   async function refreshFrame() {
-    if (frameLoading || !enabled) return;
+    if (frameLoading || !enabled || document.hidden) return;
     frameLoading = true;
     try {
       await loadImage(img, paths.frame(cameraId));

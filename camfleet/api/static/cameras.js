@@ -117,6 +117,7 @@ export function render(view) {
 
   let inFlight = 0;
   function refreshFrames() {
+    if (document.hidden) return; // a background tab fetches no frames
     const due = [...tiles].filter(([, tile]) => tile.visible && tile.enabled && !tile.loading);
     const next = () => {
       if (closed) return;
