@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from camfleet.config import CameraConfig, ModelConfig
 
 __all__ = [
+    "ERROR_RESPONSES",
     "CameraOut",
     "CameraStats",
     "CameraTest",
     "CameraTestResult",
     "CountOut",
+    "ErrorOut",
     "EventOut",
     "EventPage",
     "FleetStats",
@@ -28,6 +30,27 @@ __all__ = [
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    """Every error: one line naming the thing and the fix."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "a body that cannot be decoded (not UTF-8 JSON)"),
+        (401, "no key, or a wrong or revoked one"),
+        (403, "a read-only key on a method that changes something"),
+        (404, "unknown id"),
+        (409, "the id is taken, or the change would break other objects"),
+        (413, "request body over 1 MiB"),
+        (422, "invalid input: the detail names the field and the fix"),
+        (503, "database unreachable, or no engine / frame yet"),
+    )
+}
 
 
 class CameraOut(_Out):

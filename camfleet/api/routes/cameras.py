@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 
 from camfleet.api.auth import require_key, service_of
 from camfleet.api.probe import probe_source
-from camfleet.api.schemas import CameraOut, CameraStats, CameraTest, CameraTestResult
+from camfleet.api.schemas import (
+    ERROR_RESPONSES,
+    CameraOut,
+    CameraStats,
+    CameraTest,
+    CameraTestResult,
+)
 from camfleet.api.service import Service
 from camfleet.api.states import camera_states
 from camfleet.api.stats import camera_stats
@@ -23,7 +29,10 @@ from camfleet.errors import ConfigError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"], dependencies=[Depends(require_key)])
+router = APIRouter(
+    prefix="/api/v1/cameras", tags=["cameras"], dependencies=[Depends(require_key)],
+    responses=ERROR_RESPONSES,
+)
 
 def _out(
     service: Service,

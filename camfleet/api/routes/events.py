@@ -9,13 +9,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from camfleet.api.auth import require_key, service_of
 from camfleet.api.event_query import EventFilter, find_event, page_events
-from camfleet.api.schemas import CountOut, EventOut, EventPage
+from camfleet.api.schemas import ERROR_RESPONSES, CountOut, EventOut, EventPage
 from camfleet.control.errors import NotFoundError
 from camfleet.store.queries import count_totals, parse_when
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["events"], dependencies=[Depends(require_key)])
+router = APIRouter(
+    prefix="/api/v1", tags=["events"], dependencies=[Depends(require_key)],
+    responses=ERROR_RESPONSES,
+)
 
 When = Annotated[
     str | None,

@@ -6,12 +6,15 @@ from fastapi import APIRouter, Depends, Request
 
 from camfleet.api.auth import require_key, service_of
 from camfleet.api.plan import plan_for
-from camfleet.api.schemas import FleetStats, PlanOut
+from camfleet.api.schemas import ERROR_RESPONSES, FleetStats, PlanOut
 from camfleet.api.stats import fleet_stats
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["fleet"], dependencies=[Depends(require_key)])
+router = APIRouter(
+    prefix="/api/v1", tags=["fleet"], dependencies=[Depends(require_key)],
+    responses=ERROR_RESPONSES,
+)
 
 
 @router.get("/stats", response_model=FleetStats, summary="Live numbers of every camera and model")

@@ -7,14 +7,17 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from camfleet.api.auth import require_key, service_of
-from camfleet.api.schemas import ModelCreate, ModelOut
+from camfleet.api.schemas import ERROR_RESPONSES, ModelCreate, ModelOut
 from camfleet.control.repository import StoredModel
 from camfleet.control.repository import model_class_names as class_names
 from camfleet.errors import CamfleetError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/models", tags=["models"], dependencies=[Depends(require_key)])
+router = APIRouter(
+    prefix="/api/v1/models", tags=["models"], dependencies=[Depends(require_key)],
+    responses=ERROR_RESPONSES,
+)
 
 
 def _out(stored: StoredModel) -> ModelOut:

@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from camfleet.api.auth import require_key, service_of
+from camfleet.api.schemas import ERROR_RESPONSES
 from camfleet.errors import CamfleetError
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["probes"])
+router = APIRouter(tags=["probes"], responses=ERROR_RESPONSES)
 
 
 @router.get("/healthz", summary="Alive: the engine made progress recently (or no engine)")

@@ -27,7 +27,9 @@ function flash(message) {
 
 function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
-  const [path, query = ""] = hash.split("?");
+  const cut = hash.indexOf("?");
+  const path = cut < 0 ? hash : hash.slice(0, cut);
+  const query = cut < 0 ? "" : hash.slice(cut + 1);
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "camera" && parts[1]) return {tab: "cameras", show: (v) => cameraView.render(v, decodeURIComponent(parts[1]))};
   if (parts[0] === "events") return {tab: "events", show: (v) => eventsView.render(v, query)};

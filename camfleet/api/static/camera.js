@@ -1,7 +1,7 @@
 // One camera: its live frame, its counters, a latency plot over the last minutes, its events.
 
 import {getJson, loadImage, paths, releaseImage, sendJson} from "./api.js";
-import {clear, el, fmtMs, fmtNumber, fmtTime, setText, stateBadge} from "./dom.js";
+import {clear, el, fill, fmtMs, fmtNumber, fmtTime, setText, stateBadge} from "./dom.js";
 import * as live from "./history.js";
 import * as normalize from "./normalize.js";
 import {drawLatency} from "./plot.js";
@@ -54,7 +54,7 @@ export function render(view, cameraId) {
     el("div", {class: "card-head"}, el("h2", {}, "Recent events"), el("a", {href: `#/events?camera=${encodeURIComponent(cameraId)}`}, "All events of this camera →")),
     el("table", {class: "table"}, el("thead", {}, el("tr", {}, el("th", {}, "Started"), el("th", {}, "Rule"), el("th", {}, "Class"), el("th", {}, "Kind"))), eventsBody),
   );
-  clear(view).append(
+  fill(view, 
     el("a", {class: "back", href: "#/"}, "← All cameras"),
     el("div", {class: "page-head"}, el("div", {class: "head-title"}, title, badge), toggle),
     source,
@@ -113,7 +113,7 @@ export function render(view, cameraId) {
 
   let frameLoading = false;
   async function refreshFrame() {
-    if (frameLoading || !enabled) return;
+    if (frameLoading || !enabled || document.hidden) return;
     frameLoading = true;
     try {
       await loadImage(img, paths.frame(cameraId));

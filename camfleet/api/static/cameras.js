@@ -1,12 +1,13 @@
 // The fleet view: a summary strip and one tile per camera, refreshed on every stats poll.
 
 import {getJson, loadImage, paths, releaseImage} from "./api.js";
-import {clear, el, fmtMs, fmtNumber, fmtUsd, setText, stateBadge} from "./dom.js";
+import {clear, el, fill, fmtMs, fmtNumber, fmtUsd, setText, stateBadge} from "./dom.js";
 import * as live from "./history.js";
 import * as normalize from "./normalize.js";
 
 const FRAME_CONCURRENCY = 6;
 const CAMERA_LIST_REFRESH_MS = 10000;
+const ROOMY_UP_TO = 8; // a small fleet gets bigger tiles; a large one gets more per row
 
 function summaryItem(label) {
   const value = el("span", {class: "summary-value"}, "–");
@@ -47,7 +48,7 @@ export function render(view) {
     el("a", {class: "button primary", href: "#/new"}, "Add camera"),
   );
   const banner = el("p", {class: "banner", role: "alert", hidden: true});
-  clear(view).append(
+  fill(view, 
     el("div", {class: "page-head"}, el("h1", {}, "Cameras"), el("a", {class: "button primary", href: "#/new"}, "Add camera")),
     el("div", {class: "summary"}, Object.values(summary).map((item) => item.node)),
     banner,
@@ -87,6 +88,7 @@ export function render(view) {
       grid.appendChild(tile.node); // keeps the grid in id order
     }
     empty.hidden = cameraList.length > 0;
+    grid.classList.toggle("roomy", cameraList.length <= ROOMY_UP_TO);
     setText(summary.cameras.value, cameraList.length);
   }
 
@@ -115,6 +117,7 @@ export function render(view) {
 
   let inFlight = 0;
   function refreshFrames() {
+    if (document.hidden) return; // a background tab fetches no frames
     const due = [...tiles].filter(([, tile]) => tile.visible && tile.enabled && !tile.loading);
     const next = () => {
       if (closed) return;
@@ -137,7 +140,7 @@ export function render(view) {
     }
     let streaming = 0;
     let problems = 0;
-    let fpsTotal = 0;
+    let fpsTotal = NaN;
     let worstP99 = NaN;
     for (const [id, tile] of tiles) {
       const item = stats.get(id);
@@ -148,7 +151,7 @@ export function render(view) {
       setText(tile.p99, `p99 ${fmtMs(item ? item.p99 : NaN)}`);
       if (state === "streaming" || state === "running") streaming += 1;
       if (["error", "failed", "retrying", "ended"].includes(state)) problems += 1;
-      if (item && Number.isFinite(item.fpsAnalysed)) fpsTotal += item.fpsAnalysed;
+      if (item && Number.isFinite(item.fpsAnalysed)) fpsTotal = (Number.isFinite(fpsTotal) ? fpsTotal : 0) + item.fpsAnalysed;
       if (item && Number.isFinite(item.p99)) worstP99 = Number.isFinite(worstP99) ? Math.max(worstP99, item.p99) : item.p99;
     }
     setText(summary.streaming.value, streaming);

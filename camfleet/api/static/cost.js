@@ -1,7 +1,7 @@
 // The cost panel: what one camera costs per month on the planner's recommended instance.
 
 import {getJson, paths} from "./api.js";
-import {clear, el, fmtNumber, fmtUsd} from "./dom.js";
+import {el, fill, fmtNumber, fmtUsd} from "./dom.js";
 import * as normalize from "./normalize.js";
 
 const SHOWN_ROWS = 8;
@@ -12,7 +12,7 @@ function figure(label, value, id) {
 
 export function render(view) {
   const panel = el("div", {class: "card", id: "cost-panel"}, el("p", {class: "muted"}, "loading the plan…"));
-  clear(view).append(el("div", {class: "page-head"}, el("h1", {}, "Cost")), panel);
+  fill(view, el("div", {class: "page-head"}, el("h1", {}, "Cost")), panel);
   let closed = false;
 
   getJson(paths.plan())
@@ -27,7 +27,7 @@ export function render(view) {
         plan.pricing || null,
         plan.region || null,
       ].filter(Boolean);
-      clear(panel).append(
+      fill(panel, 
         el("p", {class: "muted"}, context.join(" · ")),
         best
           ? el(
@@ -86,7 +86,7 @@ export function render(view) {
     })
     .catch((error) => {
       if (closed) return;
-      clear(panel).append(
+      fill(panel, 
         el("p", {class: "banner"}, `No cost plan: ${error.message}`),
       );
     });

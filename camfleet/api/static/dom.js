@@ -31,6 +31,13 @@ function append(node, children) {
   }
 }
 
+/** Replace node's children; like el(), skips null/undefined/false (DOM append would print "null"). */
+export function fill(node, ...children) {
+  clear(node);
+  append(node, children);
+  return node;
+}
+
 export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
   return node;

@@ -1,7 +1,7 @@
 // The events list: filters, cursor pagination, snapshot thumbnails and a snapshot viewer.
 
 import {getJson, loadImage, paths, releaseImage} from "./api.js";
-import {clear, el, fmtTime, setText} from "./dom.js";
+import {clear, el, fill, fmtTime, setText} from "./dom.js";
 import * as normalize from "./normalize.js";
 
 const PAGE_SIZE = 50;
@@ -62,7 +62,7 @@ export function render(view, query) {
   const body = el("tbody", {});
   const status = el("p", {class: "muted", role: "status"});
   const more = el("button", {type: "button", class: "button", hidden: true}, "Load more");
-  clear(view).append(
+  fill(view, 
     el("div", {class: "page-head"}, el("h1", {}, "Events")),
     form,
     el(
@@ -145,7 +145,8 @@ export function render(view, query) {
       body.append(...page.items.map(row));
       cursor = page.next;
       more.hidden = !cursor;
-      setText(status, body.childElementCount ? `${body.childElementCount} events shown` : "No events match these filters.");
+      const shown = body.childElementCount;
+      setText(status, shown ? `${shown} event${shown === 1 ? "" : "s"} shown` : "No events match these filters.");
     } catch (error) {
       setText(status, error.message);
     }

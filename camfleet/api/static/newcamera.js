@@ -1,11 +1,11 @@
 // The add-camera form: test the source without saving, then create the camera.
 
 import {getJson, paths, sendJson} from "./api.js";
-import {clear, el, fmtNumber, setText} from "./dom.js";
+import {el, fill, fmtNumber, setText} from "./dom.js";
 import * as normalize from "./normalize.js";
 
 export function render(view, _query, {flash}) {
-  const id = el("input", {name: "id", id: "camera-id", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]*", maxlength: 64, placeholder: "dock-3", spellcheck: "false"});
+  const id = el("input", {name: "id", id: "camera-id", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]*", maxlength: 63, placeholder: "dock-3", spellcheck: "false"});
   const source = el("input", {name: "source", id: "camera-source", required: true, placeholder: "rtsp://user:pass@10.0.0.7/stream", spellcheck: "false"});
   const fps = el("input", {name: "analyze_fps", id: "camera-fps", type: "number", min: "0.1", max: "120", step: "0.1", value: "2"});
   const models = el("select", {name: "models", id: "camera-models", multiple: true, size: 3});
@@ -28,7 +28,7 @@ export function render(view, _query, {flash}) {
     error,
     el("div", {class: "form-actions"}, testButton, submit, el("a", {class: "button ghost", href: "#/"}, "Cancel")),
   );
-  clear(view).append(el("div", {class: "page-head"}, el("h1", {}, "Add a camera")), form);
+  fill(view, el("div", {class: "page-head"}, el("h1", {}, "Add a camera")), form);
 
   getJson(paths.models())
     .then((body) => {
