@@ -22,6 +22,7 @@ from camfleet.store.database import Database, default_database_url, open_databas
 from camfleet.store.location import StoreLocation, resolve_location
 from camfleet.store.queries import Bucket, count_totals, list_events, parse_when
 from camfleet.store.retention import RetentionPolicy, prune
+from camfleet.store.snapshot_store import open_snapshot_store
 
 __all__ = ["register"]
 
@@ -142,7 +143,8 @@ def prune_command(
     db = _open(location)
     try:
         with db.translate_errors("prune"):
-            report = prune(db, location.snapshots_dir, policy, time.time())
+            snapshots = open_snapshot_store(store.snapshot_store, location.data_dir)
+            report = prune(db, snapshots, policy, time.time())
     finally:
         db.dispose()
     _stdout().print(
