@@ -47,7 +47,7 @@ from camfleet.model.session import (
 )
 from camfleet.model.uint8_input import UINT8_INPUT_NAME, make_uint8_input
 
-__all__ = ["DEFAULT_INPUT_FORMAT", "Detector", "RawOutput"]
+__all__ = ["DEFAULT_INPUT_FORMAT", "Detector", "RawOutput", "tensorrt_profile"]
 
 # What the model is fed: uint8 canvases (conversion inside the graph) unless asked otherwise.
 DEFAULT_INPUT_FORMAT: InputFormat = "uint8"
@@ -160,7 +160,7 @@ class Detector:
         if pad_batches is None:
             pad_batches = DEFAULT_PAD_SIZES if provider == "tensorrt" else ()
         buckets = batch_buckets(pad_batches, max_batch)
-        profile = _shape_profile(info, size, max_batch, buckets, input_format)
+        profile = tensorrt_profile(info, size, max_batch, buckets, input_format)
         session = create_session(
             info.path,
             provider,
@@ -362,7 +362,7 @@ def _resolve_imgsz(imgsz: int | tuple[int, int] | None, info: ModelInfo) -> tupl
     return size
 
 
-def _shape_profile(
+def tensorrt_profile(
     info: ModelInfo,
     imgsz: tuple[int, int],
     max_batch: int,
