@@ -155,7 +155,7 @@ class Detector:
         if not info.dynamic_batch:
             info = _with_path(inspect_model(make_batch_dynamic(source, cache_dir)), source)
         if input_format == "uint8":
-            fused = make_uint8_input(info.path, cache_dir)
+            fused = make_uint8_input(info.path, cache_dir, cast_first=provider == "tensorrt")
             info = replace(info, path=fused, input_name=UINT8_INPUT_NAME, rewritten_from=source)
         if pad_batches is None:
             pad_batches = DEFAULT_PAD_SIZES if provider == "tensorrt" else ()

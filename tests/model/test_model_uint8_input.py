@@ -70,7 +70,7 @@ def test_stem_conv_absorbs_the_flip_and_scale(cache_dir: Path) -> None:
     fused = onnx.load(str(make_uint8_input(BUNDLED_MODEL, cache_dir)))
 
     ops = [node.op_type for node in fused.graph.node[:3]]
-    assert ops == ["Cast", "Transpose", "Conv"]
+    assert ops == ["Transpose", "Cast", "Conv"]  # bytes transposed: cheapest on the CPU
     (graph_input,) = fused.graph.input
     assert graph_input.name == UINT8_INPUT_NAME
     assert graph_input.type.tensor_type.elem_type == onnx.TensorProto.UINT8
@@ -87,11 +87,25 @@ def test_a_model_without_a_conv_stem_gets_explicit_flip_and_scale_nodes() -> Non
     model = tiny_detect_model()  # its input goes straight into a Reshape
     fused = rewrite_uint8_input(model)
 
-    assert [node.op_type for node in fused.graph.node[:4]] == ["Cast", "Transpose", "Gather", "Div"]
+    assert [node.op_type for node in fused.graph.node[:4]] == ["Transpose", "Cast", "Gather", "Div"]
     canvases = np.random.default_rng(5).integers(0, 256, (1, 4, 4, 3), dtype=np.uint8)
     want = _session(model).run(None, {"images": _as_float_input(canvases)})[0]
     have = _session(fused).run(None, {UINT8_INPUT_NAME: canvases})[0]
     np.testing.assert_allclose(have, want, rtol=1e-6, atol=1e-6)
+
+
+def test_tensorrt_variant_casts_first_and_is_cached_apart(cache_dir: Path) -> None:
+    for_cpu = make_uint8_input(BUNDLED_MODEL, cache_dir)
+    for_trt = make_uint8_input(BUNDLED_MODEL, cache_dir, cast_first=True)
+
+    assert for_trt != for_cpu and ".uint8-nhwc-cast-first." in for_trt.name
+    fused = onnx.load(str(for_trt))
+    assert [node.op_type for node in fused.graph.node[:3]] == ["Cast", "Transpose", "Conv"]
+    assert list(fused.graph.node[0].input) == [UINT8_INPUT_NAME]
+    canvases = np.random.default_rng(9).integers(0, 256, (1, 128, 160, 3), dtype=np.uint8)
+    want = _session(for_cpu).run(None, {UINT8_INPUT_NAME: canvases})[0]
+    have = _session(fused).run(None, {UINT8_INPUT_NAME: canvases})[0]
+    np.testing.assert_allclose(have, want, rtol=1e-5, atol=1e-4)
 
 
 def test_static_batch_export_is_made_dynamic_then_uint8(tmp_path: Path) -> None:
