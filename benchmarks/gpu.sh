@@ -96,6 +96,7 @@ if (( DRY_RUN )); then
     BENCH_PROVIDER=cpu
     MODEL_ARGS=(--batch 1,2 --iters 1 --imgsz 64 --frame-size 256x144 --threads 2)
     ENGINE_ARGS=(--batch-sizes 1,2 --imgsz 64)
+    ENGINE_FORMATS=(uint8)  # the command path only: nothing to build on the CPU
     BENCH_ARGS=(--source synthetic:320x180@4 --duration 1 --warmup 0.5 --max-trials 1
                 --max-cameras 1 --max-timeslice-cameras 1 --quick --no-store)
     STEP_S=120
@@ -105,6 +106,7 @@ else
     ENGINE_PROVIDER=tensorrt
     MODEL_ARGS=(--batch 1,8,32 --iters 30 --frame-size 1280x720)
     ENGINE_ARGS=(--batch-sizes 1,4,8,16,32)
+    ENGINE_FORMATS=(float uint8)
     BENCH_ARGS=(--source reference: --duration 10 --warmup 3 --max-trials 5
                 --max-cameras 1024 --max-timeslice-cameras 48)
     STEP_S=150
@@ -117,7 +119,7 @@ echo "camfleet GPU bench: card ${CARD:-unknown}, $(nproc) CPUs, commit" \
 
 # 1. Engines first (their build time is a number worth having), then the model bench.
 for model in "${MODELS[@]}"; do
-    for fmt in float uint8; do
+    for fmt in "${ENGINE_FORMATS[@]}"; do
         run "$STEP_S" "${CF[@]}" model build-engine "$model" --provider "$ENGINE_PROVIDER" \
             --input-format "$fmt" "${ENGINE_ARGS[@]}" --cache-dir "$DATA/cache"
     done

@@ -58,10 +58,13 @@ def main() -> None:
     reports = [json.loads(p.read_text(encoding="utf-8")) for p in args.reports if p.is_file()]
     (args.out / "model-bench.json").write_text(json.dumps(reports, indent=2) + "\n", "utf-8")
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    shapes = {tuple(r["frame_shape"]) for report in reports for r in report["results"]}
+    frames = ", ".join(f"{w}x{h}" for h, w in sorted(shapes)) or "none"
     section = [
         f"## GPU run: {args.card} ({today})",
         "",
-        f"Command: `{args.command}`. Model bench: 1280x720 frame, ms per image.",
+        f"Command: `{args.command}`. Model bench: frame {frames}, ms per image; float and",
+        "uint8 input timed in alternating turns.",
         "",
         *_rows(reports),
         "",
