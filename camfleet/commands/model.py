@@ -88,6 +88,11 @@ def bench_command(
         help="What the model is fed: uint8 (canvases, converted in the graph), float (the "
         "export's float32 NCHW), or both side by side: float,uint8.",
     ),
+    pad_batches: str | None = typer.Option(
+        None,
+        "--pad-batches",
+        help="Pad batches up to these sizes (default: 1,4,8,16,32 on tensorrt, none elsewhere).",
+    ),
     cache_dir: Path = typer.Option(
         DEFAULT_CACHE_DIR, "--cache-dir", help="Where rewritten models and engines are kept."
     ),
@@ -100,6 +105,7 @@ def bench_command(
     """
     batch_sizes = _parse_batches(batch)
     formats = _parse_formats(input_format)
+    padding = None if pad_batches is None else _parse_batches(pad_batches)
     width, height = _parse_size(frame_size)
     frame = _demo_frame(width, height)
     detectors = {
@@ -111,6 +117,7 @@ def bench_command(
             cache_dir=cache_dir,
             max_batch=max(batch_sizes),
             input_format=fmt,
+            pad_batches=padding,
         )
         for fmt in formats
     }

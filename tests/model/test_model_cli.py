@@ -120,7 +120,7 @@ def test_bench_rejects_bad_batch_list(app: typer.Typer) -> None:
 def test_bench_compares_input_formats_side_by_side(app: typer.Typer, tmp_path: Path) -> None:
     args = ["model", "bench", str(BUNDLED_MODEL), "--batch", "1,2", "--iters", "2"]
     args += ["--imgsz", "320", "--threads", "2", "--cache-dir", str(tmp_path)]
-    args += ["--input-format", "float,uint8"]
+    args += ["--input-format", "float,uint8", "--pad-batches", "1,2"]
 
     table = CliRunner().invoke(app, args)
     report = CliRunner().invoke(app, [*args, "--json"])
