@@ -1,8 +1,10 @@
-"""``camfleet model inspect|bench``: look inside an ONNX detection model and time it."""
+"""``camfleet model inspect|bench|build-engine``: look inside a model, time it, warm its
+engine cache."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,10 @@ from rich.table import Table
 
 from camfleet.errors import SourceError
 from camfleet.model import Detector, ModelInfo, available_providers, inspect_model
+from camfleet.model.detector import DEFAULT_INPUT_FORMAT
+from camfleet.model.preprocess import INPUT_FORMATS, InputFormat
 from camfleet.model.session import DEFAULT_CACHE_DIR, PROVIDERS
-from camfleet.model.stage_timing import StageStats, StageTimings, time_stages
+from camfleet.model.stage_timing import StageStats, StageTimings, compare_stages
 from camfleet.paths import BUNDLED_CLIPS
 
 __all__ = ["model_app", "register"]
@@ -78,30 +82,113 @@ def bench_command(
     threads: int | None = typer.Option(None, "--threads", min=1, help="Intra-op threads."),
     frame_size: str = typer.Option("1280x720", "--frame-size", help="Frame WIDTHxHEIGHT."),
     imgsz: int | None = typer.Option(None, "--imgsz", help="Model input size (dynamic H/W)."),
+    input_format: str = typer.Option(
+        DEFAULT_INPUT_FORMAT,
+        "--input-format",
+        help="What the model is fed: uint8 (canvases, converted in the graph), float (the "
+        "export's float32 NCHW), or both side by side: float,uint8.",
+    ),
+    pad_batches: str | None = typer.Option(
+        None,
+        "--pad-batches",
+        help="Pad batches up to these sizes (default: 1,4,8,16,32 on tensorrt, none elsewhere).",
+    ),
     cache_dir: Path = typer.Option(
         DEFAULT_CACHE_DIR, "--cache-dir", help="Where rewritten models and engines are kept."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
-    """Time preprocess, inference and postprocess per image (p50/p99 ms) and images/s."""
+    """Time preprocess, inference and postprocess per image (p50/p99 ms) and images/s.
+
+    With several input formats the formats take turns every iteration, so a noisy machine
+    disturbs them alike; the last line gives their images/s ratios.
+    """
     batch_sizes = _parse_batches(batch)
+    formats = _parse_formats(input_format)
+    padding = None if pad_batches is None else _parse_batches(pad_batches)
     width, height = _parse_size(frame_size)
     frame = _demo_frame(width, height)
+    detectors = {
+        fmt: Detector.load(
+            path,
+            provider=provider,
+            imgsz=imgsz,
+            threads=threads,
+            cache_dir=cache_dir,
+            max_batch=max(batch_sizes),
+            input_format=fmt,
+            pad_batches=padding,
+        )
+        for fmt in formats
+    }
+    try:
+        results: dict[InputFormat, list[StageTimings]] = {fmt: [] for fmt in formats}
+        for size in batch_sizes:
+            timed = compare_stages(list(detectors.values()), frame, size, iters=iters)
+            for fmt, timing in zip(formats, timed, strict=True):
+                results[fmt].append(timing)
+        used = detectors[formats[0]].provider
+    finally:
+        for detector in detectors.values():
+            detector.close()
+    if as_json:
+        rows = [{**r.to_dict(), "input_format": fmt} for fmt in formats for r in results[fmt]]
+        payload = {"model": str(path), "provider": used, "results": rows}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console = Console(highlight=False)
+    for fmt in formats:
+        console.print(_bench_table(path, used, results[fmt], fmt))
+    if len(formats) > 1:
+        base, *others = formats
+        for fmt in others:
+            ratios = ", ".join(
+                f"b{r.batch} {r.images_per_s / b.images_per_s:.2f}x"
+                for r, b in zip(results[fmt], results[base], strict=True)
+            )
+            console.print(f"{fmt} vs {base} images/s: {ratios}")
+
+
+@model_app.command("build-engine")
+def build_engine_command(
+    path: Path = typer.Argument(..., help="An Ultralytics YOLOv8 detection model (.onnx)."),
+    batch_sizes: str = typer.Option(
+        "1,4,8,16,32", "--batch-sizes", help="Padded batch sizes to build an engine profile for."
+    ),
+    provider: str = typer.Option("tensorrt", "--provider", help=f"One of {', '.join(PROVIDERS)}."),
+    imgsz: int | None = typer.Option(None, "--imgsz", help="Model input size (dynamic H/W)."),
+    input_format: str = typer.Option(
+        DEFAULT_INPUT_FORMAT, "--input-format", help="uint8 or float (as the detector runs)."
+    ),
+    cache_dir: Path = typer.Option(
+        DEFAULT_CACHE_DIR, "--cache-dir", help="Where rewritten models and engines are kept."
+    ),
+) -> None:
+    """Build (and cache) the engines a detector will need, so the first live batch of each
+    size does not wait for TensorRT: engines and timing cache go to CACHE_DIR/trt."""
+    sizes = _parse_batches(batch_sizes)
+    (fmt,) = _parse_formats(input_format, several=False)
+    started = time.perf_counter()
     with Detector.load(
         path,
         provider=provider,
         imgsz=imgsz,
-        threads=threads,
         cache_dir=cache_dir,
-        max_batch=max(batch_sizes),
+        max_batch=max(sizes),
+        input_format=fmt,
+        pad_batches=sizes,
     ) as detector:
-        results = time_stages(detector, frame, batch_sizes, iters=iters)
+        loaded = time.perf_counter()
+        timings = []
+        for size in detector.buckets:
+            t0 = time.perf_counter()
+            detector.warmup([size])
+            timings.append(f"b{size} {time.perf_counter() - t0:.1f} s")
         used = detector.provider
-    if as_json:
-        payload = {"model": str(path), "provider": used, "results": [r.to_dict() for r in results]}
-        typer.echo(json.dumps(payload, indent=2))
-        return
-    Console(highlight=False).print(_bench_table(path, used, results))
+    typer.echo(
+        f"{path.name} on {used} ({fmt} input): session {loaded - started:.1f} s, "
+        f"first run per batch size: {', '.join(timings)}; cache: {cache_dir / 'trt'}"
+    )
 
 
 def _info_dict(info: ModelInfo, providers: list[str]) -> dict[str, Any]:
@@ -126,12 +213,15 @@ def _yes_no(value: bool, no: str) -> str:
     return "yes" if value else no
 
 
-def _bench_table(path: Path, provider: str, results: list[StageTimings]) -> Table:
+def _bench_table(
+    path: Path, provider: str, results: list[StageTimings], input_format: InputFormat
+) -> Table:
     """Stages as rows, one p50/p99 column pair per batch size: narrow enough for 80 columns."""
     first = results[0]
     frame_h, frame_w = first.frame_shape
     table = Table(
-        title=f"{path.name} on {provider}, {frame_w}x{frame_h} frame: ms per image",
+        title=f"{path.name} on {provider}, {input_format} input, {frame_w}x{frame_h} frame: "
+        "ms per image",
         title_justify="left",
     )
     table.add_column("stage")
@@ -162,6 +252,20 @@ def _parse_batches(text: str) -> list[int]:
     if not sizes or min(sizes) < 1:
         raise typer.BadParameter(f"expected positive integers like 1,4 - got {text!r}")
     return sizes
+
+
+def _parse_formats(text: str, several: bool = True) -> list[InputFormat]:
+    formats: list[InputFormat] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        match = next((fmt for fmt in INPUT_FORMATS if fmt == part), None)
+        if match is None or match in formats:
+            formats = []
+            break
+        formats.append(match)
+    if not formats or (len(formats) > 1 and not several):
+        expected = "uint8, float or float,uint8" if several else "uint8 or float"
+        raise typer.BadParameter(f"expected {expected} - got {text!r}")
+    return formats
 
 
 def _parse_size(text: str) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from onnx import numpy_helper
 from camfleet.errors import ModelError
 from camfleet.model.metadata import load_model_proto, real_graph_inputs
 
-__all__ = ["make_batch_dynamic", "rewrite_batch_dynamic"]
+__all__ = ["file_sha256", "make_batch_dynamic", "rewrite_batch_dynamic", "save_atomically"]
 
 # Bump when the rewrite changes, so stale cache entries are not reused.
 _REWRITE_VERSION = 1
@@ -45,12 +45,12 @@ def make_batch_dynamic(source: Path | str, cache_dir: Path | str) -> Path:
     model = load_model_proto(source)
     if not _has_static_batch(model):
         return source
-    digest = _file_sha256(source)
+    digest = file_sha256(source)
     target = cache_dir / f"{source.stem}.batch-dynamic.v{_REWRITE_VERSION}.{digest[:16]}.onnx"
     if target.is_file():
         return target
     rewritten = rewrite_batch_dynamic(model, source.name)
-    _save_atomically(rewritten, target, source.name)
+    save_atomically(rewritten, target, source.name, what="batch-dynamic copy")
     return target
 
 
@@ -177,18 +177,21 @@ def _leading_dims(graph: onnx.GraphProto) -> dict[str, int | None]:
     return leading
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, in hex: the cache key of every rewritten copy."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def _save_atomically(model: onnx.ModelProto, target: Path, name: str) -> None:
+def save_atomically(model: onnx.ModelProto, target: Path, name: str, what: str) -> None:
+    """Write ``model`` to ``target`` via a temporary file, so readers never see half of it;
+    ``what`` names the copy in errors."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise ModelError(
-            f"{name}: cannot write the batch-dynamic copy to {target.parent} ({exc.strerror}); "
+            f"{name}: cannot write the {what} to {target.parent} ({exc.strerror}); "
             f"pass a writable cache_dir"
         ) from exc
     try:
@@ -199,6 +202,6 @@ def _save_atomically(model: onnx.ModelProto, target: Path, name: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise ModelError(
-            f"{name}: cannot write the batch-dynamic copy to {target} ({exc.strerror}); "
+            f"{name}: cannot write the {what} to {target} ({exc.strerror}); "
             f"pass a writable cache_dir with free space"
         ) from exc

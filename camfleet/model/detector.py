@@ -2,6 +2,10 @@
 
 It knows nothing about cameras: the engine hands it a batch of BGR images and gets one
 ``Detections`` per image, in that image's own pixel coordinates.
+
+On a GPU provider the detector also: feeds the model uint8 canvases from pinned host
+buffers, runs through IO binding (raw outputs stay on the device until decode fetches
+them), and on TensorRT pads batches up to a few sizes so engines stay few.
 """
 
 from __future__ import annotations
@@ -19,20 +23,38 @@ import onnxruntime as ort
 from camfleet.errors import ModelError
 from camfleet.frames import Detections
 from camfleet.model.batch_rewrite import make_batch_dynamic
+from camfleet.model.binding import DeviceOutput, run_bound
 from camfleet.model.decode import decode_candidates
 from camfleet.model.letterbox import PAD_VALUE, boxes_to_original
 from camfleet.model.metadata import ModelInfo, inspect_model
 from camfleet.model.nms import nms_classwise
-from camfleet.model.preprocess import LetterboxedImage, PreparedBatch, Preprocessor
+from camfleet.model.padding import DEFAULT_PAD_SIZES, batch_buckets
+from camfleet.model.pinned import host_allocator, load_cuda_runtime, pinned_allocator
+from camfleet.model.preprocess import (
+    INPUT_FORMATS,
+    InputFormat,
+    LetterboxedImage,
+    PreparedBatch,
+    Preprocessor,
+)
 from camfleet.model.session import (
     DEFAULT_CACHE_DIR,
+    Shape,
     ShapeProfile,
     check_provider,
     create_session,
     provider_key,
 )
+from camfleet.model.uint8_input import UINT8_INPUT_NAME, make_uint8_input
 
-__all__ = ["Detector"]
+__all__ = ["DEFAULT_INPUT_FORMAT", "Detector", "RawOutput", "tensorrt_profile"]
+
+# What the model is fed: uint8 canvases (conversion inside the graph) unless asked otherwise.
+DEFAULT_INPUT_FORMAT: InputFormat = "uint8"
+_GPU_PROVIDERS = frozenset({"cuda", "tensorrt"})
+
+RawOutput = npt.NDArray[np.float32] | DeviceOutput
+"""``infer``'s result: ``(B, 4 + nc, anchors)`` on the host, or still on the device."""
 
 
 class Detector:
@@ -57,7 +79,14 @@ class Detector:
         imgsz: tuple[int, int],
         max_batch: int,
         in_flight: int = 2,
+        input_format: InputFormat = "float",
+        buckets: tuple[int, ...] = (),
+        io_binding: bool = False,
+        device_id: int = 0,
     ) -> None:
+        """``input_format`` must match the session's model (see :meth:`load`); ``buckets``:
+        batch sizes to pad to; ``io_binding``: run through IO binding, keeping raw outputs
+        on the provider's device until :meth:`postprocess`."""
         self._session: ort.InferenceSession | None = session
         self.info = info
         self.conf = conf
@@ -67,10 +96,23 @@ class Detector:
         self.imgsz = imgsz
         self.max_batch = max_batch
         self.in_flight = in_flight
-        self._preprocess = Preprocessor(
-            imgsz, info.stride, rect=info.dynamic_hw, max_batch=max_batch, depth=in_flight
-        )
+        self.input_format: InputFormat = input_format
+        self.buckets = buckets
+        self.io_binding = io_binding
         self.session_providers: tuple[str, ...] = tuple(session.get_providers())
+        on_gpu = self.provider in _GPU_PROVIDERS
+        self._output_device = "cuda" if on_gpu else "cpu"
+        self._device_id = device_id
+        self._preprocess = Preprocessor(
+            imgsz,
+            info.stride,
+            rect=info.dynamic_hw,
+            max_batch=max_batch,
+            depth=in_flight,
+            input_format=input_format,
+            buckets=buckets,
+            allocate=pinned_allocator(load_cuda_runtime()) if on_gpu else host_allocator,
+        )
 
     @classmethod
     def load(
@@ -87,12 +129,24 @@ class Detector:
         cache_dir: Path | str = DEFAULT_CACHE_DIR,
         max_batch: int = 8,
         in_flight: int = 2,
+        input_format: InputFormat = DEFAULT_INPUT_FORMAT,
+        pad_batches: Sequence[int] | None = None,
+        io_binding: bool | None = None,
     ) -> Detector:
-        """Validate the model, make its batch dynamic if needed, and open a session."""
+        """Validate the model, make its batch dynamic if needed, and open a session.
+
+        ``input_format="uint8"`` (the default) feeds the model letterboxed uint8 canvases,
+        its input converted inside the graph (a cached rewrite of the file); ``"float"``
+        feeds the export's own float32 NCHW input. ``pad_batches``: pad each batch up to
+        the next of these sizes (default: 1, 4, 8, 16, 32 on TensorRT, no padding
+        elsewhere). ``io_binding``: default on for cuda and tensorrt.
+        """
         _check_range("conf", conf, 0.0, 1.0)
         _check_range("iou", iou, 0.0, 1.0)
         if max_det < 1 or max_batch < 1:
             raise ValueError(f"max_det and max_batch must be >= 1, got {max_det}, {max_batch}")
+        if input_format not in INPUT_FORMATS:
+            raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
         check_provider(provider)  # before a batch rewrite that would be wasted
         source, cache_dir = Path(path), Path(cache_dir)
         info = inspect_model(source)
@@ -100,7 +154,13 @@ class Detector:
         size = _resolve_imgsz(imgsz, info)
         if not info.dynamic_batch:
             info = _with_path(inspect_model(make_batch_dynamic(source, cache_dir)), source)
-        profile = _shape_profile(info, size, max_batch)
+        if input_format == "uint8":
+            fused = make_uint8_input(info.path, cache_dir, cast_first=provider == "tensorrt")
+            info = replace(info, path=fused, input_name=UINT8_INPUT_NAME, rewritten_from=source)
+        if pad_batches is None:
+            pad_batches = DEFAULT_PAD_SIZES if provider == "tensorrt" else ()
+        buckets = batch_buckets(pad_batches, max_batch)
+        profile = tensorrt_profile(info, size, max_batch, buckets, input_format)
         session = create_session(
             info.path,
             provider,
@@ -119,6 +179,10 @@ class Detector:
             imgsz=size,
             max_batch=max_batch,
             in_flight=in_flight,
+            input_format=input_format,
+            buckets=buckets,
+            io_binding=provider in _GPU_PROVIDERS if io_binding is None else io_binding,
+            device_id=device_id,
         )
 
     @property
@@ -143,18 +207,26 @@ class Detector:
         :meth:`preprocess`, it must not run concurrently with itself."""
         return self._preprocess.assemble(items)
 
-    def infer(self, batch: PreparedBatch) -> npt.NDArray[np.float32]:
-        """Run the model: ``(B, 4 + nc, anchors)``, in chunks of at most ``max_batch``."""
+    def infer(self, batch: PreparedBatch) -> RawOutput:
+        """Run the model: ``(B, 4 + nc, anchors)``, in chunks of at most ``max_batch``.
+
+        Padding rows are dropped. With IO binding the result stays on the device until
+        :meth:`postprocess` fetches it.
+        """
         session = self._require_session()
         tensor = batch.tensor
-        outputs = [
-            self._run(session, tensor[start : start + self.max_batch])
-            for start in range(0, len(tensor), self.max_batch)
-        ]
-        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        step = self.max_batch
+        chunks = [tensor[start : start + step] for start in range(0, len(tensor), step)]
+        if self.io_binding:
+            return DeviceOutput(tuple(self._run_bound(session, c) for c in chunks), len(batch))
+        outputs = [self._run(session, chunk) for chunk in chunks]
+        whole = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        return whole[: len(batch)]
 
-    def postprocess(self, raw: npt.NDArray[np.float32], batch: PreparedBatch) -> list[Detections]:
+    def postprocess(self, raw: RawOutput, batch: PreparedBatch) -> list[Detections]:
         """Threshold, class-wise NMS, and map boxes back to each original frame (clipped)."""
+        if isinstance(raw, DeviceOutput):
+            raw = raw.to_host()
         if len(raw) != len(batch):
             raise ValueError(f"model output has {len(raw)} images, the batch {len(batch)}")
         results: list[Detections] = []
@@ -182,7 +254,8 @@ class Detector:
     ) -> None:
         """Run grey frames of ``shape`` (h, w) at each batch size, so the first real batch
         does not pay for memory allocation, kernel selection or engine building."""
-        sizes = sorted(set(batch_sizes if batch_sizes is not None else (1, self.max_batch)))
+        default = self.buckets or (1, self.max_batch)  # padded: every size an engine serves
+        sizes = sorted(set(batch_sizes if batch_sizes is not None else default))
         h, w = shape if shape is not None else self.imgsz
         frame = np.full((h, w, 3), PAD_VALUE, np.uint8)
         for size in sizes:
@@ -214,15 +287,31 @@ class Detector:
             raise ModelError(f"{self.info.source.name}: detector is closed; load it again")
         return self._session
 
-    def _run(self, session: ort.InferenceSession, tensor: npt.NDArray[np.float32]) -> Any:
+    def _run(self, session: ort.InferenceSession, tensor: npt.NDArray[Any]) -> Any:
         try:
             return session.run([self.info.output_name], {self.info.input_name: tensor})[0]
         except Exception as exc:  # onnxruntime's pybind11 errors share no useful base class
-            first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-            raise ModelError(
-                f"{self.info.source.name}: inference failed on input {tuple(tensor.shape)} "
-                f"({first_line}); check the model accepts this batch size and shape"
-            ) from exc
+            raise self._inference_error(tensor, exc) from exc
+
+    def _run_bound(self, session: ort.InferenceSession, tensor: npt.NDArray[Any]) -> ort.IOBinding:
+        try:
+            return run_bound(
+                session,
+                self.info.input_name,
+                self.info.output_name,
+                tensor,
+                self._output_device,
+                self._device_id,
+            )
+        except Exception as exc:  # as in _run
+            raise self._inference_error(tensor, exc) from exc
+
+    def _inference_error(self, tensor: npt.NDArray[Any], exc: Exception) -> ModelError:
+        first_line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        return ModelError(
+            f"{self.info.source.name}: inference failed on input {tuple(tensor.shape)} "
+            f"({first_line}); check the model accepts this batch size and shape"
+        )
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
@@ -273,12 +362,22 @@ def _resolve_imgsz(imgsz: int | tuple[int, int] | None, info: ModelInfo) -> tupl
     return size
 
 
-def _shape_profile(info: ModelInfo, imgsz: tuple[int, int], max_batch: int) -> ShapeProfile:
-    """Shapes TensorRT builds for: any batch up to ``max_batch``, canvases up to ``imgsz``."""
+def tensorrt_profile(
+    info: ModelInfo,
+    imgsz: tuple[int, int],
+    max_batch: int,
+    buckets: tuple[int, ...],
+    input_format: InputFormat,
+) -> ShapeProfile:
+    """Shapes TensorRT builds for: canvases up to ``imgsz``; one profile per padded batch
+    size (exactly that batch), or one for any batch up to ``max_batch`` without padding."""
     low = (info.stride, info.stride) if info.dynamic_hw else imgsz
-    return ShapeProfile(
-        input_name=info.input_name,
-        min_shape=(1, 3, *low),
-        opt_shape=(max_batch, 3, *imgsz),
-        max_shape=(max_batch, 3, *imgsz),
-    )
+
+    def shape(batch: int, hw: tuple[int, int]) -> Shape:
+        return (batch, *hw, 3) if input_format == "uint8" else (batch, 3, *hw)
+
+    if buckets:
+        ranges = tuple((shape(b, low), shape(b, imgsz), shape(b, imgsz)) for b in buckets)
+    else:
+        ranges = ((shape(1, low), shape(max_batch, imgsz), shape(max_batch, imgsz)),)
+    return ShapeProfile(input_name=info.input_name, ranges=ranges)

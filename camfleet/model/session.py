@@ -21,11 +21,13 @@ from camfleet.paths import DEFAULT_DATA_DIR
 __all__ = [
     "DEFAULT_CACHE_DIR",
     "PROVIDERS",
+    "Shape",
     "ShapeProfile",
     "available_providers",
     "check_provider",
     "create_session",
     "default_threads",
+    "provider_chain",
     "provider_key",
 ]
 
@@ -50,17 +52,31 @@ _INSTALL_HINT = {
 }
 
 
+Shape = tuple[int, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ShapeProfile:
-    """The input shapes TensorRT should build its engine for (min, optimal, max), NCHW."""
+    """The input shapes TensorRT builds engines for: one ``(min, opt, max)`` per profile.
+
+    Each padded batch size gets a profile of its own (its kernels tuned for that batch), so
+    an engine serves exactly the sizes the detector runs at.
+    """
 
     input_name: str
-    min_shape: tuple[int, int, int, int]
-    opt_shape: tuple[int, int, int, int]
-    max_shape: tuple[int, int, int, int]
+    ranges: tuple[tuple[Shape, Shape, Shape], ...]
 
-    def option(self, shape: tuple[int, int, int, int]) -> str:
-        return f"{self.input_name}:" + "x".join(str(d) for d in shape)
+    def provider_options(self) -> dict[str, str]:
+        """The TensorRT provider's ``trt_profile_*_shapes`` options: the same input listed
+        once per profile, ``name:1x384x640x3,name:4x384x640x3``."""
+        keys = ("trt_profile_min_shapes", "trt_profile_opt_shapes", "trt_profile_max_shapes")
+        return {
+            key: ",".join(
+                f"{self.input_name}:" + "x".join(str(d) for d in shapes[index])
+                for shapes in self.ranges
+            )
+            for index, key in enumerate(keys)
+        }
 
 
 def available_providers() -> list[str]:
@@ -123,7 +139,7 @@ def create_session(
     if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: CPU fallback for a few nodes is expected
-    providers = _provider_chain(provider, device_id, cache_dir, shape_profile)
+    providers = provider_chain(provider, device_id, cache_dir, shape_profile)
     try:
         with warnings.catch_warnings():
             # ORT warns, then runs on CPU, when a listed provider cannot start; checked below.
@@ -146,7 +162,7 @@ def create_session(
     return session
 
 
-def _provider_chain(
+def provider_chain(
     provider: str, device_id: int, cache_dir: Path, profile: ShapeProfile | None
 ) -> list[str | tuple[str, dict[str, Any]]]:
     """Providers in priority order: nodes a provider cannot run go to the next one."""
@@ -160,7 +176,7 @@ def _provider_chain(
     if provider == "cuda":
         return [cuda, cpu]
     if provider == "tensorrt":
-        engine_dir = _cache_subdir(cache_dir, "tensorrt")
+        engine_dir = _cache_subdir(cache_dir, "trt")
         trt: dict[str, Any] = {
             "device_id": device_id,
             "trt_fp16_enable": True,
@@ -170,9 +186,7 @@ def _provider_chain(
             "trt_timing_cache_path": str(engine_dir),
         }
         if profile is not None:
-            trt["trt_profile_min_shapes"] = profile.option(profile.min_shape)
-            trt["trt_profile_opt_shapes"] = profile.option(profile.opt_shape)
-            trt["trt_profile_max_shapes"] = profile.option(profile.max_shape)
+            trt.update(profile.provider_options())
         chain: list[str | tuple[str, dict[str, Any]]] = [("TensorrtExecutionProvider", trt)]
         if "CUDAExecutionProvider" in available_providers():
             chain.append(cuda)

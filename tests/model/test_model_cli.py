@@ -115,3 +115,69 @@ def test_bench_rejects_bad_batch_list(app: typer.Typer) -> None:
 
     assert result.exit_code == 2
     assert "expected positive integers like 1,4" in result.output
+
+
+def test_bench_compares_input_formats_side_by_side(app: typer.Typer, tmp_path: Path) -> None:
+    args = ["model", "bench", str(BUNDLED_MODEL), "--batch", "1,2", "--iters", "2"]
+    args += ["--imgsz", "320", "--threads", "2", "--cache-dir", str(tmp_path)]
+    args += ["--input-format", "float,uint8", "--pad-batches", "1,2"]
+
+    table = CliRunner().invoke(app, args)
+    report = CliRunner().invoke(app, [*args, "--json"])
+
+    assert table.exit_code == 0, table.output
+    assert "float input" in table.output and "uint8 input" in table.output
+    assert "uint8 vs float images/s: b1 " in table.output
+    rows = json.loads(report.output)["results"]
+    assert [(r["input_format"], r["batch"]) for r in rows] == [
+        ("float", 1), ("float", 2), ("uint8", 1), ("uint8", 2)
+    ]
+    assert all(r["canvas_shape"] == [192, 320] and r["images_per_s"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("formats", ["fp16", "uint8,uint8", ""])
+def test_bench_rejects_bad_input_formats(app: typer.Typer, formats: str) -> None:
+    result = CliRunner().invoke(
+        app, ["model", "bench", str(BUNDLED_MODEL), "--input-format", formats]
+    )
+
+    assert result.exit_code == 2
+    assert "expected uint8, float or float,uint8" in result.output
+
+
+def test_build_engine_warms_every_padded_batch_size(app: typer.Typer, tmp_path: Path) -> None:
+    args = ["model", "build-engine", str(BUNDLED_MODEL), "--provider", "cpu"]
+    args += ["--batch-sizes", "1,2", "--imgsz", "64", "--cache-dir", str(tmp_path)]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert "on cpu (uint8 input)" in result.output
+    assert "b1 " in result.output and "b2 " in result.output
+    assert str(tmp_path / "trt") in result.output
+
+
+def test_build_engine_without_tensorrt_is_one_line_naming_the_providers(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from camfleet.cli import main; main()",
+            "model",
+            "build-engine",
+            str(BUNDLED_MODEL),
+            "--cache-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        "camfleet: provider 'tensorrt' is not available in this onnxruntime build (available: "
+    )
+    assert "CPUExecutionProvider" in done.stderr
+    assert done.stderr.count("\n") == 1
