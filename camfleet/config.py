@@ -64,6 +64,11 @@ class ModelConfig(_Strict):
         "there without adding throughput) and 32 on a GPU",
     )
     max_det: Annotated[int, Field(ge=1, le=10000)] = 300
+    input_format: Literal["uint8", "float"] = Field(
+        "uint8",
+        description="uint8: letterboxed BGR bytes go to the device and the graph converts them "
+        "(4x fewer bytes); float: the host converts to float32 NCHW first",
+    )
     imgsz: Annotated[int, Field(ge=32, le=4096)] | None = Field(
         None, description="inference size; default: the model's own (ONNX metadata)"
     )

@@ -80,6 +80,7 @@ def load_fleet_models(
                 cache_dir=cache_dir,
                 max_batch=max_batch or cfg.batch_limit,
                 in_flight=max(2, inference_workers(fleet.runtime, cfg.provider)),
+                input_format=cfg.input_format,
             )
             log.info("model %r loaded from %s", model_id, cfg.path)
     except BaseException:
