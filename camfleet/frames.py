@@ -6,7 +6,7 @@ model runtime, and the pair (frame, detections) flows on to tracking, rules and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,9 @@ class Frame:
 
     ``captured_at`` is ``time.monotonic()`` taken when the frame was decoded: every latency is
     measured from it. ``wall_time`` is ``time.time()`` at the same moment, for stored records.
+    ``snapshot_image``: a larger picture of the same scene for event snapshots (the camera's
+    main stream, when analysis runs on its ``detect_source`` substream); see
+    :meth:`snapshot_view`.
     """
 
     camera_id: str
@@ -31,6 +34,18 @@ class Frame:
     captured_at: float
     image: npt.NDArray[np.uint8]
     wall_time: float = 0.0
+    snapshot_image: npt.NDArray[np.uint8] | None = None
+
+    def snapshot_view(self, detections: Detections) -> tuple[npt.NDArray[np.uint8], Detections]:
+        """The picture a snapshot shows and ``detections`` (in this frame's pixels) scaled to
+        it: ``snapshot_image`` when there is one, else ``image`` itself."""
+        if self.snapshot_image is None:
+            return self.image, detections
+        height, width = self.snapshot_image.shape[:2]
+        scale = np.array(
+            [width / self.width, height / self.height] * 2, dtype=np.float32
+        )
+        return self.snapshot_image, replace(detections, xyxy=detections.xyxy * scale)
 
     @property
     def height(self) -> int:

@@ -128,7 +128,7 @@ class LineCrossingRule(Rule):
             [binding.names.get(int(c), binding.class_label) for c in class_ids], dtype=object
         )[lookup].tolist()
         confidences = crossed.confidence.astype(np.float64).tolist()
-        snapshot = annotated_jpeg(frame.image, crossed, binding.names)
+        snapshot = annotated_jpeg(*frame.snapshot_view(crossed), binding.names)
         now = frame.wall_time
         return [
             Event(

@@ -98,8 +98,7 @@ class OpenEvent:
         confidence = float(matched.confidence[best])
         if confidence > self.max_confidence:
             self.max_confidence = confidence
-            self._best_image = frame.image
-            self._best_detections = matched
+            self._best_image, self._best_detections = frame.snapshot_view(matched)
             self._best_class = int(matched.class_id[best])
             self._snapshot_stale = True
 
