@@ -224,7 +224,13 @@ def render_eks(
         "monitoring/servicemonitor.yaml": [service_monitor(names)],
         "cluster/eksctl-cluster.yaml": [
             eksctl_cluster(
-                names, sizing, instance_type, options.region, options.kubernetes_version, with_db
+                names,
+                sizing,
+                instance_type,
+                options.region,
+                options.kubernetes_version,
+                with_db,
+                options.snapshot_store,
             )
         ],
     }

@@ -265,6 +265,36 @@ def test_default_time_slice_request_covers_a_measured_worker(fleet: FleetConfig)
     assert int(rendered.sizing.memory_request.removesuffix("Mi")) * 2**20 > 1054 * 10**6 * 1.2
 
 
+@pytest.mark.parametrize(
+    ("store", "objects", "listed"),
+    [
+        ("s3://snaps/site-a/", "arn:aws:s3:::snaps/site-a/*", {"s3:prefix": ["site-a/*"]}),
+        ("s3://snaps", "arn:aws:s3:::snaps/*", None),
+    ],
+)
+def test_s3_snapshot_store_gets_pod_identity_for_its_prefix(
+    fleet: FleetConfig, store: str, objects: str, listed: dict[str, list[str]] | None
+) -> None:
+    rendered = render_eks(fleet, EksOptions(snapshot_store=store))
+    cluster = _kind(rendered, "ClusterConfig")[0]
+    assert {"name": "eks-pod-identity-agent"} in cluster["addons"]
+    [association] = cluster["iam"]["podIdentityAssociations"]
+    account = _kind(rendered, "ServiceAccount")[0]["metadata"]
+    assert (association["namespace"], association["serviceAccountName"]) == (
+        account["namespace"],
+        account["name"],
+    )
+    write, listing = association["permissionPolicy"]["Statement"]
+    assert write["Resource"] == [objects]
+    assert set(write["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert listing["Resource"] == ["arn:aws:s3:::snaps"]
+    assert listing.get("Condition", {}).get("StringLike") == listed
+    pods = [o["spec"]["template"]["spec"] for o in _kind(rendered, "Deployment")]
+    assert pods and all(p["serviceAccountName"] == account["name"] for p in pods)
+    without = _kind(render_eks(fleet, EksOptions()), "ClusterConfig")[0]
+    assert "podIdentityAssociations" not in without["iam"]
+
+
 def test_external_database_renders_no_postgres(fleet: FleetConfig) -> None:
     rendered = render_eks(fleet, EksOptions(database="external"))
     assert "manifests/20-database.yaml" not in rendered.files
