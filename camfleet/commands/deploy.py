@@ -61,8 +61,19 @@ def render(
     database: Annotated[
         str, typer.Option("--database", help="statefulset (in-cluster) | external (e.g. RDS)")
     ] = "statefulset",
+    snapshot_store: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot-store",
+            help="Where every pod keeps snapshots: s3://bucket/prefix (default: pod-local).",
+        ),
+    ] = None,
 ) -> None:
-    """Render EKS manifests: workers, control plane, config, database, monitoring, cluster."""
+    """Render EKS manifests: fleet import, workers, control plane, database, monitoring, cluster.
+
+    The fleet YAML only sizes the workers; nothing of it is written (it reaches the cluster
+    through the camfleet-fleet Secret you create, imported by a Job).
+    """
     _choice("--target", target, ("eks",))
     options = EksOptions(
         mode=cast(Literal["shared", "timeslice"], _choice("--mode", mode, ("shared", "timeslice"))),
@@ -77,6 +88,7 @@ def render(
             Literal["statefulset", "external"],
             _choice("--database", database, ("statefulset", "external")),
         ),
+        snapshot_store=snapshot_store,
     )
     if options.mode == "shared" and time_slices is not None:
         raise typer.BadParameter("--time-slices applies to --mode timeslice only")

@@ -3,15 +3,16 @@
 Output layout (paths relative to ``--out``)::
 
     manifests/       core objects only: `kubectl apply -f manifests/`
-      00-namespace.yaml  10-fleet-config.yaml  20-database.yaml (in-cluster PostgreSQL only)
+      00-namespace.yaml  10-fleet-import.yaml  20-database.yaml (in-cluster PostgreSQL only)
       30-control-plane.yaml  40-workers.yaml  50-disruption-budgets.yaml  60-autoscaling.yaml
     monitoring/servicemonitor.yaml           needs the Prometheus Operator CRDs
     cluster/eksctl-cluster.yaml              `eksctl create cluster -f ...`
     cluster/nvidia-device-plugin/            time-slice mode: ConfigMap + Helm values
 
-The fleet config goes into a ConfigMap with ``runtime.mode`` set to the rendered mode and
-``store.database_url`` removed: workers read the URL from the ``camfleet-database`` Secret
-(``CAMFLEET_DATABASE_URL``), which the operator creates; no credential is ever rendered.
+The fleet is read only to size the workers; nothing of it is rendered. Its cameras, models
+and rules reach the database through a Job running ``camfleet fleet import`` on ``fleet.yaml``
+from the ``camfleet-fleet`` Secret, and every pod reads the database URL from the
+``camfleet-database`` Secret: the operator creates both, so no credential is ever rendered.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
-
-from camfleet.config import FleetConfig, parse_fleet
+from camfleet.config import FleetConfig
 from camfleet.deploy.gpu_nodes import (
     DEVICE_PLUGIN_CHART_VERSION,
     DEVICE_PLUGIN_NAMESPACE,
@@ -33,13 +32,15 @@ from camfleet.deploy.monitoring import service_monitor
 from camfleet.deploy.sizing import Mode, Sizing, size_workers
 from camfleet.deploy.workloads import (
     DATABASE_SECRET,
+    FLEET_SECRET,
     Names,
     control_plane,
     control_plane_autoscaler,
     disruption_budgets,
-    fleet_config_map,
+    fleet_import_job,
     namespace,
     postgres,
+    service_account,
     workers,
 )
 from camfleet.deploy.yamlio import dump_documents
@@ -50,8 +51,7 @@ from camfleet.planner.profile import BenchProfile
 
 __all__ = ["KUBERNETES_VERSION", "EksOptions", "Rendered", "render_eks"]
 
-# EKS standard-support version the manifests are validated against (the pod-index label the
-# workers read is GA since 1.32).
+# EKS standard-support version the manifests are validated against.
 KUBERNETES_VERSION = "1.34"
 
 Manifest = dict[str, Any]
@@ -70,6 +70,8 @@ class EksOptions:
     instance_type: str | None = None
     region: str = "us-east-1"
     database: Literal["statefulset", "external"] = "statefulset"
+    # store.snapshot_store for every pod, e.g. s3://bucket/prefix (None: pod-local files).
+    snapshot_store: str | None = None
     kubernetes_version: str = KUBERNETES_VERSION
 
 
@@ -155,14 +157,21 @@ def _gpu_instance(
     )
 
 
-def _fleet_yaml(fleet: FleetConfig, mode: Mode) -> str:
-    data = fleet.model_dump(mode="json", exclude_defaults=True)
-    data.setdefault("runtime", {})["mode"] = mode
-    data.get("store", {}).pop("database_url", None)
-    if data.get("store") == {}:
-        del data["store"]
-    parse_fleet(data, origin="rendered fleet config")  # the ConfigMap must load in the pod
-    return yaml.safe_dump(data, sort_keys=False)
+def _check_snapshot_store(setting: str | None) -> None:
+    if setting is None:
+        return
+    scheme, _, rest = setting.partition("://")
+    bucket = rest.split("/", 1)[0]
+    if scheme != "s3" or not bucket:
+        raise PlanError(
+            f"--snapshot-store {setting!r}: pods on different nodes need a shared store; "
+            "pass s3://bucket/prefix"
+        )
+    if "@" in bucket:
+        raise PlanError(
+            "--snapshot-store must not carry credentials; give the pods S3 access through "
+            "IAM (EKS Pod Identity) instead"
+        )
 
 
 def _header(options: EksOptions, sizing: Sizing, what: str) -> str:
@@ -184,6 +193,7 @@ def render_eks(
 ) -> Rendered:
     """Render every manifest for ``fleet``; pure and deterministic."""
     catalog = catalog or load_catalog()
+    _check_snapshot_store(options.snapshot_store)
     gpus_per_node = _gpus_per_node(options, catalog)
     fps = max(camera.analyze_fps for camera in fleet.cameras)
     sizing = size_workers(
@@ -202,20 +212,25 @@ def render_eks(
         )
     instance_type = _gpu_instance(options, catalog, sizing, profile)
     names = Names(namespace=options.namespace, image=options.image)
-    fleet_yaml = _fleet_yaml(fleet, options.mode)
     with_db = options.database == "statefulset"
 
     objects: dict[str, list[Manifest]] = {
-        "manifests/00-namespace.yaml": [namespace(names)],
-        "manifests/10-fleet-config.yaml": [fleet_config_map(names, fleet_yaml)],
-        "manifests/30-control-plane.yaml": control_plane(names, fleet_yaml),
-        "manifests/40-workers.yaml": workers(names, sizing, fleet_yaml),
+        "manifests/00-namespace.yaml": [namespace(names), service_account(names)],
+        "manifests/10-fleet-import.yaml": [fleet_import_job(names)],
+        "manifests/30-control-plane.yaml": control_plane(names, options.snapshot_store),
+        "manifests/40-workers.yaml": workers(names, sizing, options.snapshot_store),
         "manifests/50-disruption-budgets.yaml": disruption_budgets(names),
         "manifests/60-autoscaling.yaml": [control_plane_autoscaler(names)],
         "monitoring/servicemonitor.yaml": [service_monitor(names)],
         "cluster/eksctl-cluster.yaml": [
             eksctl_cluster(
-                names, sizing, instance_type, options.region, options.kubernetes_version, with_db
+                names,
+                sizing,
+                instance_type,
+                options.region,
+                options.kubernetes_version,
+                with_db,
+                options.snapshot_store,
             )
         ],
     }
@@ -231,13 +246,14 @@ def render_eks(
         f"in namespace {options.namespace}."
     )
     headers = {
-        "manifests/10-fleet-config.yaml": "The fleet config the pods load.",
+        "manifests/10-fleet-import.yaml": "Migrates the database and imports the fleet from "
+        f"Secret {FLEET_SECRET} (key: fleet.yaml; create it from your fleet YAML). " + secret_hint,
         "manifests/20-database.yaml": "Single-instance PostgreSQL for small installs. "
         + secret_hint,
-        "manifests/30-control-plane.yaml": "camfleet serve: the API (lands in a later release). "
-        + secret_hint,
-        "manifests/40-workers.yaml": "GPU workers; pod i serves the cameras whose id hashes to "
-        f"shard i. {secret_hint}\nRequests: {sizing.basis}.",
+        "manifests/30-control-plane.yaml": "camfleet serve --no-engine: the API. " + secret_hint,
+        "manifests/40-workers.yaml": "GPU workers; each leases up to "
+        f"{sizing.worker_capacity} camera(s) from the database. {secret_hint}\n"
+        f"Requests: {sizing.basis}.",
         "monitoring/servicemonitor.yaml": "Prometheus Operator scrape config (CRD).",
         "cluster/eksctl-cluster.yaml": "eksctl create cluster -f eksctl-cluster.yaml"
         + (
@@ -265,6 +281,11 @@ def render_eks(
             ),
         )
     notes = []
+    if not options.snapshot_store:
+        notes.append(
+            "snapshots stay on each pod's local volume, where the API cannot serve them; pass "
+            "--snapshot-store s3://bucket/prefix"
+        )
     providers = {model.provider for model in fleet.models.values()}
     if "cpu" in providers:
         notes.append(

@@ -23,6 +23,7 @@ __all__ = [
     "TIME_SLICING_KEY",
     "device_plugin_values",
     "eksctl_cluster",
+    "snapshot_store_policy",
     "time_slicing_config_map",
 ]
 
@@ -79,8 +80,13 @@ def eksctl_cluster(
     region: str,
     kubernetes_version: str,
     with_database: bool,
+    snapshot_store: str | None = None,
 ) -> Manifest:
-    """An eksctl ``ClusterConfig``: a small system node group and a tainted GPU node group."""
+    """An eksctl ``ClusterConfig``: a small system node group and a tainted GPU node group.
+
+    With an S3 ``snapshot_store``, the camfleet ServiceAccount gets read/write access to that
+    prefix through EKS Pod Identity (no keys anywhere).
+    """
     gpu_nodes = sizing.nodes
     cluster: Manifest = {
         "apiVersion": "eksctl.io/v1alpha5",
@@ -116,8 +122,45 @@ def eksctl_cluster(
             },
         ],
     }
+    addons: list[Manifest] = []
     if with_database:
-        cluster["addons"] = [
+        addons.append(
             {"name": "aws-ebs-csi-driver", "wellKnownPolicies": {"ebsCSIController": True}}
+        )
+    if snapshot_store:
+        addons.append({"name": "eks-pod-identity-agent"})
+        cluster["iam"]["podIdentityAssociations"] = [
+            {
+                "namespace": names.namespace,
+                "serviceAccountName": names.app,
+                "permissionPolicy": snapshot_store_policy(snapshot_store),
+            }
         ]
+    if addons:
+        cluster["addons"] = addons
     return cluster
+
+
+def snapshot_store_policy(snapshot_store: str) -> Manifest:
+    """An IAM policy document: objects under the store's prefix, and listing that prefix."""
+    bucket, _, prefix = snapshot_store.removeprefix("s3://").partition("/")
+    prefix = prefix.strip("/")
+    objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
+    listing: Manifest = {
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": [f"arn:aws:s3:::{bucket}"],
+    }
+    if prefix:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}/*"]}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": [objects],
+            },
+            listing,
+        ],
+    }

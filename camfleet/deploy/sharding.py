@@ -1,6 +1,7 @@
-"""Static camera-to-worker assignment by a stable hash, until cameras are leased dynamically.
+"""Static camera-to-worker assignment by a stable hash, for ``camfleet run --shard-*`` only.
 
-Worker ``i`` of ``n`` (the StatefulSet ordinal) serves every camera whose id hashes to ``i``.
+Rendered deployments do not use it: their workers lease cameras from the database. Worker
+``i`` of ``n`` serves every camera whose id hashes to ``i``.
 The hash is BLAKE2b of the UTF-8 id, so the assignment is the same in every process, on every
 machine and Python version (unlike the salted built-in ``hash()``).
 """

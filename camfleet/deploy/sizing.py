@@ -1,8 +1,11 @@
-"""How many workers, GPUs and nodes a fleet needs, and each worker's resource requests.
+"""How many workers, GPUs and nodes a fleet needs, and each worker's capacity and requests.
 
 With a bench profile the numbers come from the plan's model (capacity per GPU at the fleet's
 analysis rate, the bench machine's CPUs per camera served, RSS per camera); without one,
 conservative defaults are used and the rendered manifests say so.
+
+A worker leases cameras from the database up to its capacity, so its memory is sized for that
+capacity (what it may hold once it takes over a dead worker's cameras), not for an even split.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ DEFAULT_TIME_SLICES = 10
 # pre/post-processing; a time-sliced pod serves one camera.
 _DEFAULT_REQUESTS: dict[str, tuple[float, float]] = {
     "shared": (2.0, 4096.0),
-    "timeslice": (0.5, 1024.0),
+    "timeslice": (0.5, 1055.0 * 1.25),
 }
+# Host RSS of one time-slice worker process measured on an H100 (yolov8n, 2 fps):
+# benchmarks/h100-yolov8n-2fps.json, modes.timeslice.rss_mb_per_camera = 1054.4 MB.
 _ENGINE_CPU = 0.5  # cores for a worker when the profile cannot say
 _MEMORY_HEADROOM = 1.25
 
@@ -41,6 +46,7 @@ class Sizing:
     gpus_per_node: int
     nodes: int
     cameras_per_worker: int
+    worker_capacity: int
     cpu_request: str
     memory_request: str
     memory_limit: str
@@ -100,6 +106,9 @@ def size_workers(
     if replicas < 1 or (slices is not None and slices < 1):
         raise PlanError("--replicas and --time-slices must be >= 1")
     per_worker = math.ceil(cameras / replicas)
+    # Cameras one worker may lease: its measured capacity, so survivors can take over a dead
+    # worker's cameras; one in time-slice mode (a batch of one, its own session).
+    worker_capacity = 1 if mode == "timeslice" else max(per_worker, capacity or 0)
 
     if profile is None or result is None:
         cores, memory_mb = _DEFAULT_REQUESTS[mode]
@@ -109,9 +118,13 @@ def size_workers(
         # `capacity` cameras, decode and pre/post-processing included: a worker gets that
         # share per camera, the same budget the plan counts on.
         cores = per_worker * usable_vcpus(profile.cpu.cores) / capacity if capacity else _ENGINE_CPU
+        # Time-slice: a worker is one process with one camera, whose RSS the profile gives
+        # per camera. Shared: the engine's fixed part plus per-camera MB x cameras held.
         per_camera = result.rss_mb_per_camera or 0.0
         fixed = max(0.0, (result.rss_mb or 0.0) - per_camera * result.capacity)
-        memory_mb = (fixed + per_camera * per_worker) * _MEMORY_HEADROOM or 1024.0
+        memory_mb = (fixed + per_camera * worker_capacity) * _MEMORY_HEADROOM
+        if memory_mb == 0.0:
+            memory_mb = _DEFAULT_REQUESTS[mode][1]
         basis = f"bench profile {profile.model} on {profile.device.name} ({mode})"
     return Sizing(
         mode=mode,
@@ -122,6 +135,7 @@ def size_workers(
         gpus_per_node=gpus_per_node,
         nodes=math.ceil(gpus / gpus_per_node),
         cameras_per_worker=per_worker,
+        worker_capacity=worker_capacity,
         cpu_request=_cpu(cores),
         memory_request=_mebibytes(memory_mb),
         memory_limit=_mebibytes(memory_mb * 1.5),

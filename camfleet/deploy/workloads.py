@@ -1,12 +1,16 @@
-"""Core Kubernetes objects for a camfleet install: config, workers, control plane, database.
+"""Core Kubernetes objects for a camfleet install: fleet import, workers, control plane, database.
 
 Each function returns plain dicts ready for YAML; nothing here talks to a cluster. Names and
 labels are shared through :class:`Names` so selectors, Services and monitors always agree.
+
+No secret value is ever rendered: pods read the database URL from the ``camfleet-database``
+Secret, and the fleet (camera URLs with credentials, webhook secrets) reaches the database
+through a Job that imports ``fleet.yaml`` from the ``camfleet-fleet`` Secret; the operator
+creates both Secrets.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,18 +19,19 @@ from camfleet.deploy.sizing import Sizing
 __all__ = [
     "CONTROL_PORT",
     "DATABASE_SECRET",
+    "FLEET_SECRET",
     "GPU_NODE_LABEL",
     "GPU_RESOURCE",
     "GPU_TAINT",
     "METRICS_PORT",
-    "POD_INDEX_LABEL",
     "Names",
     "control_plane",
     "control_plane_autoscaler",
     "disruption_budgets",
-    "fleet_config_map",
+    "fleet_import_job",
     "namespace",
     "postgres",
+    "service_account",
     "workers",
 ]
 
@@ -35,13 +40,20 @@ Manifest = dict[str, Any]
 METRICS_PORT = 9400
 CONTROL_PORT = 8080
 DATABASE_SECRET = "camfleet-database"
-# Set by the StatefulSet controller on every pod (beta in Kubernetes 1.28, GA in 1.32).
-POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+FLEET_SECRET = "camfleet-fleet"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_LABEL = ("camfleet.io/node-role", "gpu")
 GPU_TAINT = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 FLEET_FILE = "fleet.yaml"
-FLEET_DIR = "/etc/camfleet"
+FLEET_DIR = "/config"
+# The image's working directory: camfleet-data/ (model cache, local snapshots) lives under it.
+DATA_DIR = "/var/lib/camfleet"
+# The image's non-root user (Containerfile).
+IMAGE_UID = 10001
+# A worker releases its leases after draining in-flight batches on SIGTERM; the API drains
+# open requests. Kubernetes sends SIGKILL after this many seconds.
+WORKER_GRACE_S = 60
+CONTROL_GRACE_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +65,8 @@ class Names:
     app: str = "camfleet"
 
     @property
-    def fleet_config(self) -> str:
-        return f"{self.app}-fleet"
+    def fleet_import(self) -> str:
+        return f"{self.app}-fleet-import"
 
     @property
     def worker(self) -> str:
@@ -90,17 +102,13 @@ def namespace(names: Names) -> Manifest:
     }
 
 
-def fleet_config_map(names: Names, fleet_yaml: str) -> Manifest:
+def service_account(names: Names) -> Manifest:
+    """The identity camfleet pods run as: grant it S3 access with EKS Pod Identity."""
     return {
         "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": names.metadata(names.fleet_config, "config"),
-        "data": {FLEET_FILE: fleet_yaml},
+        "kind": "ServiceAccount",
+        "metadata": names.metadata(names.app, "identity"),
     }
-
-
-def _config_hash(fleet_yaml: str) -> str:
-    return hashlib.sha256(fleet_yaml.encode("utf-8")).hexdigest()[:16]
 
 
 def _database_env() -> dict[str, Any]:
@@ -110,10 +118,30 @@ def _database_env() -> dict[str, Any]:
     }
 
 
-def _fleet_volume(names: Names) -> tuple[dict[str, Any], dict[str, Any]]:
-    volume = {"name": "fleet", "configMap": {"name": names.fleet_config}}
-    mount = {"name": "fleet", "mountPath": FLEET_DIR, "readOnly": True}
-    return volume, mount
+def _store_env(snapshot_store: str | None) -> list[dict[str, Any]]:
+    env = [_database_env()]
+    if snapshot_store:
+        env.append({"name": "CAMFLEET_SNAPSHOT_STORE", "value": snapshot_store})
+    return env
+
+
+def _pod_security() -> dict[str, Any]:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": IMAGE_UID,
+        "runAsGroup": IMAGE_UID,
+        "fsGroup": IMAGE_UID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _container_security() -> dict[str, Any]:
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def _data_volume() -> tuple[dict[str, Any], dict[str, Any]]:
+    # Pod-local scratch: the model cache and, without an S3 snapshot store, snapshots.
+    return {"name": "data", "emptyDir": {}}, {"name": "data", "mountPath": DATA_DIR}
 
 
 def _http_probe(path: str, port: str, period: int, failures: int) -> dict[str, Any]:
@@ -125,34 +153,75 @@ def _http_probe(path: str, port: str, period: int, failures: int) -> dict[str, A
     }
 
 
-def workers(names: Names, sizing: Sizing, fleet_yaml: str) -> list[Manifest]:
-    """The headless Service and the GPU worker StatefulSet."""
-    volume, mount = _fleet_volume(names)
+def fleet_import_job(names: Names) -> Manifest:
+    """A Job that migrates the database and imports ``fleet.yaml`` from the fleet Secret.
+
+    The import is idempotent; the Job deletes itself an hour after it finishes, so applying the
+    manifests again (after updating the Secret) imports again.
+    """
+
+    def step(name: str, command: list[str]) -> dict[str, Any]:
+        return {
+            "name": name,
+            "image": names.image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": command,
+            "env": [_database_env()],
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
+            "securityContext": _container_security(),
+            "volumeMounts": [{"name": "fleet", "mountPath": FLEET_DIR, "readOnly": True}],
+        }
+
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": names.metadata(names.fleet_import, "fleet-import"),
+        "spec": {
+            # Retries cover a database that is still starting.
+            "backoffLimit": 10,
+            "ttlSecondsAfterFinished": 3600,
+            "template": {
+                "metadata": {"labels": names.labels("fleet-import")},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "serviceAccountName": names.app,
+                    "securityContext": _pod_security(),
+                    "initContainers": [step("migrate", ["camfleet", "db", "upgrade"])],
+                    "containers": [
+                        step("import", ["camfleet", "fleet", "import", f"{FLEET_DIR}/{FLEET_FILE}"])
+                    ],
+                    "volumes": [
+                        {
+                            "name": "fleet",
+                            "secret": {
+                                "secretName": FLEET_SECRET,
+                                "items": [{"key": FLEET_FILE, "path": FLEET_FILE}],
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def workers(names: Names, sizing: Sizing, snapshot_store: str | None) -> list[Manifest]:
+    """The worker Deployment (leasing cameras from the database) and its metrics Service."""
+    volume, mount = _data_volume()
     gpu = {GPU_RESOURCE: "1"}
     container = {
         "name": "worker",
         "image": names.image,
         "imagePullPolicy": "IfNotPresent",
-        # Kubernetes expands $(VAR) from the container's env: no shell wrapper needed.
         "command": [
             "camfleet",
-            "run",
-            f"{FLEET_DIR}/{FLEET_FILE}",
-            "--shard-index",
-            "$(SHARD_INDEX)",
-            "--shard-count",
-            "$(SHARD_COUNT)",
+            "worker",
+            "--capacity",
+            str(sizing.worker_capacity),
             "--metrics-port",
             str(METRICS_PORT),
         ],
-        "env": [
-            {
-                "name": "SHARD_INDEX",
-                "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{POD_INDEX_LABEL}']"}},
-            },
-            {"name": "SHARD_COUNT", "value": str(sizing.replicas)},
-            _database_env(),
-        ],
+        "env": _store_env(snapshot_store),
         "ports": [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
         "resources": {
             "requests": {"cpu": sizing.cpu_request, "memory": sizing.memory_request, **gpu},
@@ -162,6 +231,7 @@ def workers(names: Names, sizing: Sizing, fleet_yaml: str) -> list[Manifest]:
         "startupProbe": _http_probe("/healthz", "metrics", period=5, failures=120),
         "livenessProbe": _http_probe("/healthz", "metrics", period=10, failures=3),
         "readinessProbe": _http_probe("/readyz", "metrics", period=5, failures=2),
+        "securityContext": _container_security(),
         "volumeMounts": [mount],
     }
     service = {
@@ -177,26 +247,27 @@ def workers(names: Names, sizing: Sizing, fleet_yaml: str) -> list[Manifest]:
             "ports": [{"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"}],
         },
     }
-    statefulset = {
+    deployment = {
         "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
+        "kind": "Deployment",
         "metadata": names.metadata(names.worker, "worker"),
         "spec": {
-            "serviceName": names.worker,
             "replicas": sizing.replicas,
-            # Shards are independent: start and replace them all at once.
-            "podManagementPolicy": "Parallel",
             "selector": {"matchLabels": names.selector("worker")},
+            # Replace one worker at a time: its cameras move to the others through leases.
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0},
+            },
             "template": {
                 "metadata": {
                     "labels": names.labels("worker"),
-                    "annotations": {
-                        "camfleet.io/fleet-config-sha256": _config_hash(fleet_yaml),
-                        "camfleet.io/mode": sizing.mode,
-                    },
+                    "annotations": {"camfleet.io/mode": sizing.mode},
                 },
                 "spec": {
-                    "terminationGracePeriodSeconds": 30,
+                    "terminationGracePeriodSeconds": WORKER_GRACE_S,
+                    "serviceAccountName": names.app,
+                    "securityContext": _pod_security(),
                     "nodeSelector": {GPU_NODE_LABEL[0]: GPU_NODE_LABEL[1]},
                     "tolerations": [GPU_TAINT],
                     "containers": [container],
@@ -205,18 +276,26 @@ def workers(names: Names, sizing: Sizing, fleet_yaml: str) -> list[Manifest]:
             },
         },
     }
-    return [service, statefulset]
+    return [service, deployment]
 
 
-def control_plane(names: Names, fleet_yaml: str, replicas: int = 2) -> list[Manifest]:
-    """The API Deployment (``camfleet serve``) and its Service."""
-    volume, mount = _fleet_volume(names)
+def control_plane(names: Names, snapshot_store: str | None, replicas: int = 2) -> list[Manifest]:
+    """The API Deployment (``camfleet serve --no-engine``: workers run the engines) and Service."""
+    volume, mount = _data_volume()
     container = {
         "name": "api",
         "image": names.image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["camfleet", "serve", "--host", "0.0.0.0", "--port", str(CONTROL_PORT)],
-        "env": [_database_env()],
+        "command": [
+            "camfleet",
+            "serve",
+            "--no-engine",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(CONTROL_PORT),
+        ],
+        "env": _store_env(snapshot_store),
         "ports": [{"name": "http", "containerPort": CONTROL_PORT, "protocol": "TCP"}],
         "resources": {
             "requests": {"cpu": "250m", "memory": "512Mi"},
@@ -224,6 +303,7 @@ def control_plane(names: Names, fleet_yaml: str, replicas: int = 2) -> list[Mani
         },
         "livenessProbe": _http_probe("/healthz", "http", period=10, failures=3),
         "readinessProbe": _http_probe("/readyz", "http", period=5, failures=2),
+        "securityContext": _container_security(),
         "volumeMounts": [mount],
     }
     deployment = {
@@ -234,12 +314,11 @@ def control_plane(names: Names, fleet_yaml: str, replicas: int = 2) -> list[Mani
             "replicas": replicas,
             "selector": {"matchLabels": names.selector("control-plane")},
             "template": {
-                "metadata": {
-                    "labels": names.labels("control-plane"),
-                    "annotations": {"camfleet.io/fleet-config-sha256": _config_hash(fleet_yaml)},
-                },
+                "metadata": {"labels": names.labels("control-plane")},
                 "spec": {
-                    "terminationGracePeriodSeconds": 20,
+                    "terminationGracePeriodSeconds": CONTROL_GRACE_S,
+                    "serviceAccountName": names.app,
+                    "securityContext": _pod_security(),
                     "containers": [container],
                     "volumes": [volume],
                 },
@@ -356,7 +435,7 @@ def disruption_budgets(names: Names) -> list[Manifest]:
 
 
 def control_plane_autoscaler(names: Names, max_replicas: int = 6) -> Manifest:
-    """CPU-based scaling of the API; workers scale by re-rendering (static shards)."""
+    """CPU-based scaling of the API; workers are sized from the measured profile."""
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",

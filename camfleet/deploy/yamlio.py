@@ -16,7 +16,14 @@ Manifest = dict[str, Any]
 
 
 class _BlockDumper(yaml.SafeDumper):
-    """Multi-line strings (embedded config files) as ``|`` literal blocks, readable in review."""
+    """Multi-line strings (embedded config files) as ``|`` literal blocks, readable in review.
+
+    A value reused in two places is written out twice, never as a ``&id001`` anchor and alias:
+    kubectl accepts those, but a reader (or a strict tool) should see each object whole.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

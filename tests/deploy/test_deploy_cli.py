@@ -60,7 +60,7 @@ def test_validate_reports_a_broken_manifest(fleet_path: Path, tmp_path: Path) ->
     workers.write_text(yaml.safe_dump_all(docs))
     result = runner.invoke(app, ["deploy", "validate", str(out)])
     assert result.exit_code == 1
-    assert "StatefulSet/camfleet-worker: spec.replicas" in result.output
+    assert "Deployment/camfleet-worker: spec.replicas" in result.output
 
 
 def test_render_with_profile_sizes_from_the_plan(fleet_path: Path, tmp_path: Path) -> None:
@@ -85,6 +85,22 @@ def test_render_with_profile_sizes_from_the_plan(fleet_path: Path, tmp_path: Pat
     assert "6 worker(s), 1 GPU(s), 1 x g4dn.xlarge, 40 pods per GPU" in result.output
     workers = (tmp_path / "manifests" / "40-workers.yaml").read_text()
     assert "cpu: 87m" in workers and "memory: 448Mi" in workers  # 3.5 vCPU / 40; 350 MB x 1.25
+
+
+def test_snapshot_store_reaches_every_pod_that_reads_or_writes_snapshots(
+    fleet_path: Path, tmp_path: Path
+) -> None:
+    args = ["deploy", "render", "--fleet", str(fleet_path), "--out", str(tmp_path)]
+    result = runner.invoke(app, [*args, "--snapshot-store", "s3://camfleet-snaps/site-a"])
+    assert result.exit_code == 0, result.output
+    assert "--snapshot-store" not in result.output  # no warning once it is set
+    for name in ("30-control-plane.yaml", "40-workers.yaml"):
+        docs = list(yaml.safe_load_all((tmp_path / "manifests" / name).read_text()))
+        [pod] = [d["spec"]["template"]["spec"] for d in docs if d["kind"] == "Deployment"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert env["CAMFLEET_SNAPSHOT_STORE"] == "s3://camfleet-snaps/site-a", name
+    default = runner.invoke(app, [*args[:-1], str(tmp_path / "local")])
+    assert "snapshots stay on each pod's local volume" in default.output
 
 
 @pytest.mark.parametrize(

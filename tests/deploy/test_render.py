@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from camfleet.config import FleetConfig, parse_fleet
+from camfleet.config import FleetConfig
 from camfleet.deploy.eks import KUBERNETES_VERSION, EksOptions, Rendered, render_eks
+from camfleet.deploy.sizing import Mode
 from camfleet.deploy.validation import CUSTOM_KINDS, validate_objects
 from camfleet.errors import PlanError
-from camfleet.planner.profile import BenchProfile
+from camfleet.planner.profile import BenchProfile, load_profile
 
 from .conftest import GOLDEN, GOLDEN_CASES, REGENERATE
 
@@ -68,8 +69,9 @@ def test_core_objects_validate_strictly_offline(rendered_case: Case, version: st
     assert {
         "StatefulSet",
         "Deployment",
+        "Job",
         "Service",
-        "ConfigMap",
+        "ServiceAccount",
         "PodDisruptionBudget",
         "HorizontalPodAutoscaler",
         "Namespace",
@@ -79,33 +81,32 @@ def test_core_objects_validate_strictly_offline(rendered_case: Case, version: st
 
 def test_validation_can_fail(rendered_case: Case) -> None:
     _, rendered = rendered_case
-    worker = copy.deepcopy(_kind(rendered, "StatefulSet", "worker")[0])
+    worker = copy.deepcopy(_kind(rendered, "Deployment", "worker")[0])
     worker["spec"]["template"]["spec"]["containers"][0]["gpu"] = 1  # unknown field
     worker["spec"]["replicas"] = "two"
     problems = validate_objects([worker], KUBERNETES_VERSION)
-    assert len(problems) == 1 and "StatefulSet/camfleet-worker" in problems[0]
+    assert len(problems) == 1 and "Deployment/camfleet-worker" in problems[0]
 
 
-def test_workers_request_gpus_and_derive_their_shard(rendered_case: Case) -> None:
+def test_workers_lease_cameras_up_to_their_capacity(rendered_case: Case) -> None:
     name, rendered = rendered_case
-    worker = _kind(rendered, "StatefulSet", "worker")[0]
+    assert not _kind(rendered, "StatefulSet", "worker")
+    worker = _kind(rendered, "Deployment", "worker")[0]
     pod = worker["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert container["command"][:3] == ["camfleet", "run", "/etc/camfleet/fleet.yaml"]
-    assert container["command"][3:] == [
-        "--shard-index",
-        "$(SHARD_INDEX)",
-        "--shard-count",
-        "$(SHARD_COUNT)",
+    # No shard flags: a worker takes its cameras from the database, up to its capacity.
+    capacity = {"shared": "90", "timeslice": "1"}[name]
+    assert container["command"] == [
+        "camfleet",
+        "worker",
+        "--capacity",
+        capacity,
         "--metrics-port",
         "9400",
     ]
     env = {e["name"]: e for e in container["env"]}
-    assert env["SHARD_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == (
-        "metadata.labels['apps.kubernetes.io/pod-index']"
-    )
-    assert env["SHARD_COUNT"]["value"] == str(worker["spec"]["replicas"])
+    assert set(env) == {"CAMFLEET_DATABASE_URL"}
     assert env["CAMFLEET_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
         "name": "camfleet-database",
         "key": "url",
@@ -117,13 +118,51 @@ def test_workers_request_gpus_and_derive_their_shard(rendered_case: Case) -> Non
     }
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert pod["terminationGracePeriodSeconds"] > 0
+    # SIGTERM: drain in-flight batches and release the leases before the SIGKILL.
+    assert pod["terminationGracePeriodSeconds"] >= 30
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
         "tolerations"
     ]
     assert pod["nodeSelector"] == {"camfleet.io/node-role": "gpu"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001  # the image's user (Containerfile)
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
     expected_replicas = {"shared": 1, "timeslice": 6}[name]
     assert worker["spec"]["replicas"] == expected_replicas
+
+
+def test_control_plane_serves_the_api_without_an_engine(rendered_case: Case) -> None:
+    _, rendered = rendered_case
+    api = _kind(rendered, "Deployment", "control-plane")[0]
+    container = api["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][:3] == ["camfleet", "serve", "--no-engine"]
+    assert container["command"][3:] == ["--host", "0.0.0.0", "--port", "8080"]
+    assert container["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "camfleet-database"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_fleet_reaches_the_database_through_an_import_job(rendered_case: Case) -> None:
+    _, rendered = rendered_case
+    assert not _kind(rendered, "ConfigMap", "config")
+    [job] = rendered.objects["manifests/10-fleet-import.yaml"]
+    assert job["kind"] == "Job"
+    pod = job["spec"]["template"]["spec"]
+    assert [c["command"] for c in pod["initContainers"]] == [["camfleet", "db", "upgrade"]]
+    [importer] = pod["containers"]
+    assert importer["command"] == ["camfleet", "fleet", "import", "/config/fleet.yaml"]
+    assert importer["volumeMounts"] == [{"name": "fleet", "mountPath": "/config", "readOnly": True}]
+    # Only a reference to the operator's Secret, never its content.
+    assert pod["volumes"] == [
+        {
+            "name": "fleet",
+            "secret": {
+                "secretName": "camfleet-fleet",
+                "items": [{"key": "fleet.yaml", "path": "fleet.yaml"}],
+            },
+        }
+    ]
+    assert job["spec"]["ttlSecondsAfterFinished"] > 0  # re-applying imports again
 
 
 def test_selectors_match_their_pods(rendered_case: Case) -> None:
@@ -153,19 +192,6 @@ def test_selectors_match_their_pods(rendered_case: Case) -> None:
     ]
     ports = {p["name"] for s in monitored for p in s["spec"]["ports"]}
     assert {e["port"] for e in monitor["spec"]["endpoints"]} == ports == {"metrics", "http"}
-
-
-def test_fleet_config_map_loads_and_carries_no_credentials(rendered_case: Case) -> None:
-    name, rendered = rendered_case
-    config_map = next(
-        o for o in _kind(rendered, "ConfigMap") if o["metadata"]["name"] == "camfleet-fleet"
-    )
-    text = config_map["data"]["fleet.yaml"]
-    fleet = parse_fleet(yaml.safe_load(text))
-    assert fleet.runtime.mode == name
-    assert fleet.store.database_url is None and "not-for-the-configmap" not in text
-    assert fleet.store.retention_days == 14
-    assert len(fleet.cameras) == 6
 
 
 def test_time_slicing_config_follows_the_device_plugin_format(rendered_case: Case) -> None:
@@ -209,7 +235,64 @@ def test_profile_sizes_the_workers(fleet: FleetConfig, profile: BenchProfile) ->
     rendered = render_eks(fleet, EksOptions(mode="shared"), profile=profile)
     # 6 cameras fit one T4 (90 at 2 fps); its 3.5 usable vCPUs served 90: 6 x 3.5/90 cores.
     assert (rendered.sizing.replicas, rendered.sizing.cpu_request) == (1, "233m")
-    assert rendered.sizing.memory_request == "1856Mi"  # (1400 + 6 x 6) x 1.25, up to 64 Mi
+    # Memory for all it may lease after a failover: (1400 fixed + 90 x 6 MB) x 1.25, to 64 Mi.
+    assert rendered.sizing.worker_capacity == 90
+    assert rendered.sizing.memory_request == "2432Mi"
+
+
+H100_PROFILE = Path(__file__).resolve().parents[2] / "benchmarks" / "h100-yolov8n-2fps.json"
+
+
+@pytest.mark.parametrize(("mode", "memory"), [("timeslice", "1344Mi"), ("shared", "3200Mi")])
+def test_memory_requests_follow_the_measured_h100_profile(
+    fleet: FleetConfig, mode: Mode, memory: str
+) -> None:
+    # Measured: one time-slice worker 1054 MB of host RSS; the shared engine 2541 MB at its
+    # capacity of 101 cameras. Requests add 25 % headroom (1 GiB would be OOM-killed).
+    rendered = render_eks(
+        fleet,
+        EksOptions(mode=mode, instance_type="p5.48xlarge", gpus_per_node=8),
+        profile=load_profile(H100_PROFILE),
+    )
+    assert rendered.sizing.memory_request == memory
+    worker = _kind(rendered, "Deployment", "worker")[0]
+    requests = worker["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    assert requests["memory"] == memory
+
+
+def test_default_time_slice_request_covers_a_measured_worker(fleet: FleetConfig) -> None:
+    rendered = render_eks(fleet, EksOptions(mode="timeslice"))
+    assert int(rendered.sizing.memory_request.removesuffix("Mi")) * 2**20 > 1054 * 10**6 * 1.2
+
+
+@pytest.mark.parametrize(
+    ("store", "objects", "listed"),
+    [
+        ("s3://snaps/site-a/", "arn:aws:s3:::snaps/site-a/*", {"s3:prefix": ["site-a/*"]}),
+        ("s3://snaps", "arn:aws:s3:::snaps/*", None),
+    ],
+)
+def test_s3_snapshot_store_gets_pod_identity_for_its_prefix(
+    fleet: FleetConfig, store: str, objects: str, listed: dict[str, list[str]] | None
+) -> None:
+    rendered = render_eks(fleet, EksOptions(snapshot_store=store))
+    cluster = _kind(rendered, "ClusterConfig")[0]
+    assert {"name": "eks-pod-identity-agent"} in cluster["addons"]
+    [association] = cluster["iam"]["podIdentityAssociations"]
+    account = _kind(rendered, "ServiceAccount")[0]["metadata"]
+    assert (association["namespace"], association["serviceAccountName"]) == (
+        account["namespace"],
+        account["name"],
+    )
+    write, listing = association["permissionPolicy"]["Statement"]
+    assert write["Resource"] == [objects]
+    assert set(write["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert listing["Resource"] == ["arn:aws:s3:::snaps"]
+    assert listing.get("Condition", {}).get("StringLike") == listed
+    pods = [o["spec"]["template"]["spec"] for o in _kind(rendered, "Deployment")]
+    assert pods and all(p["serviceAccountName"] == account["name"] for p in pods)
+    without = _kind(render_eks(fleet, EksOptions()), "ClusterConfig")[0]
+    assert "podIdentityAssociations" not in without["iam"]
 
 
 def test_external_database_renders_no_postgres(fleet: FleetConfig) -> None:
