@@ -37,6 +37,7 @@ class WorkerOptions:
     database_url: str
     data_dir: Path
     capacity: int
+    snapshot_store: str | None = None
     worker_id: str | None = None
     lease_ttl_s: float = 10.0
     interval_s: float = 3.0
@@ -86,8 +87,11 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
     if db is None:
         return
     repo = FleetRepository(db)
+    store = repo.store_settings()
+    if options.snapshot_store is not None:
+        store = store.model_copy(update={"snapshot_store": options.snapshot_store})
     fleet = FleetConfig.model_construct(
-        models=repo.models(), cameras=[], runtime=repo.runtime(), store=repo.store_settings()
+        models=repo.models(), cameras=[], runtime=repo.runtime(), store=store
     )
     location = StoreLocation(options.database_url, options.data_dir.resolve())
     sink = StoreSinkFactory(location, _class_names(repo))(fleet)

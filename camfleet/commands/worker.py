@@ -13,7 +13,7 @@ import typer
 from camfleet.cluster.capacity import worker_capacity
 from camfleet.errors import ConfigError
 from camfleet.paths import DEFAULT_DATA_DIR
-from camfleet.store.location import DATABASE_URL_ENV
+from camfleet.store.location import DATABASE_URL_ENV, SNAPSHOT_STORE_ENV
 
 __all__ = ["register"]
 
@@ -31,6 +31,12 @@ def worker(
     ),
     gated: bool = typer.Option(False, help="With --profile: use the motion-gated capacity."),
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Model cache and local snapshots."),
+    snapshot_store: str | None = typer.Option(
+        None, envvar=SNAPSHOT_STORE_ENV,
+        help="Where event snapshots go, shared with the API: s3://bucket/prefix or a folder "
+        "every worker and the API mount (default: the fleet's store.snapshot_store, else "
+        "DATA_DIR/snapshots).",
+    ),
     worker_id: str | None = typer.Option(
         None, help="Name in the workers table (default: host name and a random suffix)."
     ),
@@ -74,6 +80,7 @@ def worker(
     options = WorkerOptions(
         database_url=url,
         data_dir=data_dir,
+        snapshot_store=snapshot_store,
         capacity=worker_capacity(capacity, profile, gated),
         worker_id=worker_id,
         lease_ttl_s=lease_ttl,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from camfleet.deploy.sizing import Sizing
+from camfleet.store.location import SNAPSHOT_STORE_ENV
 
 __all__ = [
     "CONTROL_PORT",
@@ -121,7 +122,7 @@ def _database_env() -> dict[str, Any]:
 def _store_env(snapshot_store: str | None) -> list[dict[str, Any]]:
     env = [_database_env()]
     if snapshot_store:
-        env.append({"name": "CAMFLEET_SNAPSHOT_STORE", "value": snapshot_store})
+        env.append({"name": SNAPSHOT_STORE_ENV, "value": snapshot_store})
     return env
 
 

@@ -15,9 +15,16 @@ from pathlib import Path
 from camfleet.config import StoreConfig
 from camfleet.paths import DEFAULT_DATA_DIR
 
-__all__ = ["DATABASE_URL_ENV", "StoreLocation", "resolve_location", "snapshots_dir"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "SNAPSHOT_STORE_ENV",
+    "StoreLocation",
+    "resolve_location",
+    "snapshots_dir",
+]
 
 DATABASE_URL_ENV = "CAMFLEET_DATABASE_URL"
+SNAPSHOT_STORE_ENV = "CAMFLEET_SNAPSHOT_STORE"
 
 
 def snapshots_dir(data_dir: Path) -> Path:
