@@ -8,6 +8,7 @@ from typing import Annotated, Literal, cast
 import typer
 from rich.console import Console
 
+from camfleet.commands._checks import check_writable_dir
 from camfleet.config import load_fleet
 from camfleet.deploy.eks import KUBERNETES_VERSION, EksOptions, render_eks
 from camfleet.deploy.validation import validate_directory
@@ -79,7 +80,11 @@ def render(
         ),
     )
     if options.mode == "shared" and time_slices is not None:
-        raise typer.BadParameter("--time-slices applies to --mode timeslice only")
+        raise typer.BadParameter(
+            f"--time-slices applies to --mode timeslice only (got --time-slices {time_slices}); "
+            "add --mode timeslice or drop --time-slices"
+        )
+    check_writable_dir("--out", out)
     rendered = render_eks(
         load_fleet(fleet), options, profile=load_profile(profile) if profile else None
     )

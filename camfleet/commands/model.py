@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from camfleet.commands._checks import check_positive, check_provider_name
 from camfleet.errors import SourceError
 from camfleet.model import Detector, ModelInfo, available_providers, inspect_model
 from camfleet.model.session import DEFAULT_CACHE_DIR, PROVIDERS
@@ -86,6 +87,8 @@ def bench_command(
     """Time preprocess, inference and postprocess per image (p50/p99 ms) and images/s."""
     batch_sizes = _parse_batches(batch)
     width, height = _parse_size(frame_size)
+    check_provider_name("--provider", provider)
+    check_positive("--imgsz", imgsz, "640")
     frame = _demo_frame(width, height)
     with Detector.load(
         path,
@@ -160,7 +163,9 @@ def _parse_batches(text: str) -> list[int]:
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
-        raise typer.BadParameter(f"expected positive integers like 1,4 - got {text!r}")
+        raise typer.BadParameter(
+            f"expected positive integers like 1,4 - got {text!r}", param_hint="'--batch'"
+        )
     return sizes
 
 
@@ -168,7 +173,9 @@ def _parse_size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
         return int(parts[0]), int(parts[1])
-    raise typer.BadParameter(f"expected WIDTHxHEIGHT like 1280x720 - got {text!r}")
+    raise typer.BadParameter(
+        f"expected WIDTHxHEIGHT like 1280x720 - got {text!r}", param_hint="'--frame-size'"
+    )
 
 
 def _demo_frame(width: int, height: int) -> npt.NDArray[np.uint8]:
