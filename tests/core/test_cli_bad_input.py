@@ -153,6 +153,8 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     bad("deploy", "render", "--fleet", "{fleet}", "--out", "{tmp}/out", "--instance-type",
         "z9.huge", names=("z9.huge",)),
     bad("deploy", "validate", "{tmp}/none", names=("none",)),
+    bad("deploy", "validate", "{tmp}", "--kubernetes-version", "9.99",
+        names=("--kubernetes-version", "9.99")),
     # db
     bad("db", "upgrade", "nosuchrev", "--data-dir", "{tmp}", names=("nosuchrev",)),
     bad("db", "downgrade", "nosuchrev", "--data-dir", "{tmp}", names=("nosuchrev",)),
