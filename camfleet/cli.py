@@ -13,6 +13,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from camfleet import __version__
 from camfleet.commands import bench, demo, deploy, detect, model, plan, run, store
@@ -83,7 +84,7 @@ def usage_message(error: typer.TyperException, args: list[str]) -> str:
 
 def _print_error(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]camfleet:[/] {message}", markup=True
+        f"[bold red]camfleet:[/] {escape(message)}", markup=True
     )
 
 

@@ -169,6 +169,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     bad("events", "--data-dir", "{tmp}", "--since", "yesterday", names=("--since", "yesterday")),
     bad("events", "--data-dir", "{tmp}", "--until", "2h ago", names=("--until", "2h ago")),
     bad("events", "--data-dir", "{tmp}", "--type", "fight", names=("--type", "'fight'")),
+    bad("events", "--data-dir", "{tmp}", "--type", "[bold]x", names=("'[bold]x'",)),
     bad("events", "--data-dir", "{tmp}", "--limit", "0", names=("--limit", "0")),
     bad("events", "--data-dir", "{tmp}/empty", names=("--data-dir",)),
     bad("counts", "--data-dir", "{tmp}", "--by", "week", names=("--by", "week")),
