@@ -157,14 +157,14 @@ def _bench_table(path: Path, provider: str, results: list[StageTimings]) -> Tabl
     return table
 
 
-def _parse_batches(text: str) -> list[int]:
+def _parse_batches(text: str, option: str = "--batch") -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
         raise typer.BadParameter(
-            f"expected positive integers like 1,4 - got {text!r}", param_hint="'--batch'"
+            f"expected positive integers like 1,4 - got {text!r}", param_hint=f"'{option}'"
         )
     return sizes
 
