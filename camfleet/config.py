@@ -2,7 +2,9 @@
 
 Errors name the field and the fix, e.g.
 ``fleet.yaml: cameras[1].analyze_fps: Input should be greater than 0 (got -2)``.
-Nothing deeper in the code re-validates the config or reads environment variables.
+Nothing deeper in the code re-validates the config or reads environment variables. The
+analytics part (zones, lines, rules, webhooks) lives in :mod:`camfleet.analytics.schema` and is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from camfleet.analytics.schema import (
     LineConfig,
     RuleConfig,
+    WebhookConfig,
     ZoneConfig,
     check_camera_analytics,
 )
@@ -188,20 +191,6 @@ class RuntimeConfig(_Strict):
             "2 on a GPU, one per physical core (at most 4) on a CPU"
         ),
     )
-
-
-class WebhookConfig(_Strict):
-    """An HTTP endpoint that receives a rule's events as signed JSON POSTs."""
-
-    url: Annotated[str, Field(pattern=r"^https?://")]
-    secret: str | None = Field(
-        None, description="HMAC-SHA256 key for the X-Camfleet-Signature header"
-    )
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
-
-
-# Rules carry webhook targets; the analytics schema names WebhookConfig only for type checkers.
-RuleConfig.model_rebuild(_types_namespace={"WebhookConfig": WebhookConfig})
 
 
 class StoreConfig(_Strict):

@@ -4,7 +4,3 @@
 (ByteTrack per camera and model), ``rules`` (presence, dwell, line crossing, crowd),
 ``pipeline`` (:class:`~camfleet.analytics.pipeline.AnalyticsSink`, the engine's result sink).
 """
-
-# The rule schema names WebhookConfig, which camfleet.config defines and resolves on import:
-# importing it here makes the schema complete whichever module a caller imports first.
-import camfleet.config  # noqa: F401

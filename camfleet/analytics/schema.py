@@ -1,9 +1,13 @@
-"""The analytics part of the fleet schema: zones, lines and rules of one camera.
+"""The analytics part of the fleet schema: zones, lines, rules and their webhooks.
 
 These models are fields of :class:`camfleet.config.CameraConfig` (``zones``, ``lines``,
 ``rules``). Checks that need the whole camera (names referenced by rules, points inside the
 frame) live in :func:`check_camera_analytics`, which ``CameraConfig`` runs as a validator so
 that every message names the camera and the zone, line or rule.
+
+Imports point one way: :mod:`camfleet.config` builds on this module, never the reverse. The
+checks read a camera and a fleet through the small protocols :class:`CameraAnalytics` and
+:class:`FleetAnalytics`, which ``CameraConfig`` and ``FleetConfig`` satisfy.
 
 Coordinates are ``normalized`` (fractions of the frame's width and height, 0..1) or ``pixel``
 (relative to the camera's ``frame_size``, and scaled to the actual frame if it differs).
@@ -18,21 +22,21 @@ crossing to ``in_side`` counts as ``in``; crossing away from it counts as ``out`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from camfleet.analytics.geometry import polygon_area, polygon_self_intersects
 from camfleet.errors import ConfigError
 
-if TYPE_CHECKING:
-    from camfleet.config import CameraConfig, FleetConfig, WebhookConfig
-
 __all__ = [
+    "CameraAnalytics",
     "Coords",
+    "FleetAnalytics",
     "LineConfig",
     "RuleConfig",
     "RuleType",
+    "WebhookConfig",
     "ZoneConfig",
     "check_camera_analytics",
     "check_class_names",
@@ -70,6 +74,16 @@ class LineConfig(_Strict):
     coords: Coords = "normalized"
 
 
+class WebhookConfig(_Strict):
+    """An HTTP endpoint that receives a rule's events as signed JSON POSTs."""
+
+    url: Annotated[str, Field(pattern=r"^https?://")]
+    secret: str | None = Field(
+        None, description="HMAC-SHA256 key for the X-Camfleet-Signature header"
+    )
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+
+
 class RuleConfig(_Strict):
     """What turns detections into events.
 
@@ -105,12 +119,36 @@ class RuleConfig(_Strict):
     webhooks: list[WebhookConfig] = Field(default_factory=list)
 
 
+class CameraAnalytics(Protocol):
+    """What the checks read of one camera (:class:`camfleet.config.CameraConfig` is one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def models(self) -> Sequence[str]: ...
+    @property
+    def frame_size(self) -> tuple[int, int] | None: ...
+    @property
+    def zones(self) -> Sequence[ZoneConfig]: ...
+    @property
+    def lines(self) -> Sequence[LineConfig]: ...
+    @property
+    def rules(self) -> Sequence[RuleConfig]: ...
+
+
+class FleetAnalytics(Protocol):
+    """What the checks read of a fleet (:class:`camfleet.config.FleetConfig` is one)."""
+
+    @property
+    def cameras(self) -> Sequence[CameraAnalytics]: ...
+
+
 def rule_id(camera_id: str, rule: RuleConfig) -> str:
     """The fleet-wide id of a rule: ``"<camera_id>/<rule name>"``."""
     return f"{camera_id}/{rule.name}"
 
 
-def rule_model(camera: CameraConfig, rule: RuleConfig) -> str:
+def rule_model(camera: CameraAnalytics, rule: RuleConfig) -> str:
     """The model whose detections the rule watches."""
     return rule.model if rule.model is not None else camera.models[0]
 
@@ -205,7 +243,7 @@ def _check_rule(
         raise ValueError(f"{where}: class {duplicate_class!r} is listed twice")
 
 
-def check_camera_analytics(camera: CameraConfig) -> None:
+def check_camera_analytics(camera: CameraAnalytics) -> None:
     """Cross-object checks of one camera's zones, lines and rules; raises ``ValueError``."""
     for kind, names in (
         ("zone", [z.name for z in camera.zones]),
@@ -228,7 +266,9 @@ def check_camera_analytics(camera: CameraConfig) -> None:
         _check_rule(camera.id, camera.models, rule, zone_names, line_names)
 
 
-def check_class_names(fleet: FleetConfig, names_by_model: Mapping[str, Mapping[int, str]]) -> None:
+def check_class_names(
+    fleet: FleetAnalytics, names_by_model: Mapping[str, Mapping[int, str]]
+) -> None:
     """Check every rule's class names against its model's classes, once models are loaded.
 
     Raises :class:`ConfigError` naming the camera, the rule, the class and the valid names.
@@ -252,7 +292,7 @@ def check_class_names(fleet: FleetConfig, names_by_model: Mapping[str, Mapping[i
                     )
 
 
-def webhooks_by_rule(fleet: FleetConfig) -> dict[str, list[WebhookConfig]]:
+def webhooks_by_rule(fleet: FleetAnalytics) -> dict[str, list[WebhookConfig]]:
     """Webhook targets of every rule that has any, keyed by rule id."""
     return {
         rule_id(camera.id, rule): list(rule.webhooks)

@@ -11,6 +11,13 @@ from rich.table import Table
 
 from camfleet.bench.run import BenchOptions, Mode, run_bench
 from camfleet.bench.trial import TrialResult
+from camfleet.commands._checks import (
+    check_between,
+    check_existing_file,
+    check_positive,
+    check_provider_name,
+    check_writable_file,
+)
 from camfleet.commands._render import fmt_number, make_console
 from camfleet.config import default_max_batch
 from camfleet.errors import ConfigError
@@ -147,6 +154,14 @@ def bench(
     gating_modes = {"off": (False,), "on": (True,), "both": (False, True)}.get(gating)
     if gating_modes is None:
         raise ConfigError(f"--gating {gating!r}: use off, on or both")
+    _check_numbers(analyze_fps, slo_ms, duration, warmup, max_cameras, max_timeslice_cameras,
+                   max_batch, max_trials)
+    check_provider_name("--provider", provider)
+    check_existing_file("--model", model)
+    if json_path is not None:
+        check_writable_file("--json", json_path)
+    if markdown is not None:
+        check_writable_file("--markdown", markdown)
     if quick:
         duration, warmup, max_trials = min(duration, 6.0), min(warmup, 2.0), min(max_trials, 4)
     options = BenchOptions(
@@ -178,9 +193,24 @@ def bench(
         json_path.write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
         console.print(f"profile written to {json_path}")
     if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
         with markdown.open("a", encoding="utf-8") as md:
             md.write("\n" + render_markdown(profile))
         console.print(f"section appended to {markdown}")
+
+
+def _check_numbers(
+    analyze_fps: float, slo_ms: float, duration: float, warmup: float, max_cameras: int,
+    max_timeslice_cameras: int, max_batch: int | None, max_trials: int,
+) -> None:
+    check_between("--analyze-fps", analyze_fps, 0.0, 120.0, "2", low_open=True)
+    check_positive("--slo-ms", slo_ms, "500")
+    check_positive("--duration", duration, "60")
+    check_positive("--warmup", warmup, "5", zero_ok=True)
+    check_positive("--max-cameras", max_cameras, "256")
+    check_positive("--max-timeslice-cameras", max_timeslice_cameras, "64")
+    check_between("--max-batch", max_batch, 1, 256, "8")
+    check_positive("--max-trials", max_trials, "8")
 
 
 def register(app: typer.Typer) -> None:

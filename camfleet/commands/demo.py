@@ -14,6 +14,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from camfleet.commands._checks import check_positive, check_provider_name, check_writable_dir
 from camfleet.commands._render import make_console, stage_table
 from camfleet.commands.detect import progress_bar, run_detection
 from camfleet.config import FleetConfig, parse_fleet
@@ -70,6 +71,9 @@ def demo(
     port: int = typer.Option(8080, min=0, max=65535, help="--serve: listen port on 127.0.0.1."),
 ) -> None:
     """Detect, track and count people in the bundled clips with the bundled YOLOv8s model."""
+    check_provider_name("--provider", provider)
+    check_positive("--max-frames", max_frames, "100")
+    check_writable_dir("--data-dir", data_dir)
     if serve:
         _serve_demo(data_dir, port)
         return

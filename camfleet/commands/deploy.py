@@ -8,6 +8,7 @@ from typing import Annotated, Literal, cast
 import typer
 from rich.console import Console
 
+from camfleet.commands._checks import check_writable_dir
 from camfleet.config import load_fleet
 from camfleet.deploy.eks import KUBERNETES_VERSION, EksOptions, render_eks
 from camfleet.deploy.validation import validate_directory
@@ -91,7 +92,11 @@ def render(
         snapshot_store=snapshot_store,
     )
     if options.mode == "shared" and time_slices is not None:
-        raise typer.BadParameter("--time-slices applies to --mode timeslice only")
+        raise typer.BadParameter(
+            f"--time-slices applies to --mode timeslice only (got --time-slices {time_slices}); "
+            "add --mode timeslice or drop --time-slices"
+        )
+    check_writable_dir("--out", out)
     rendered = render_eks(
         load_fleet(fleet), options, profile=load_profile(profile) if profile else None
     )
@@ -119,12 +124,31 @@ def validate(
     """Validate rendered core objects offline against the Kubernetes schemas (strict)."""
     if not directory.is_dir():
         raise ConfigError(f"{directory}: not a directory; pass the --out of deploy render")
+    _check_kubernetes_version(kubernetes_version)
     checked, problems = validate_directory(directory, kubernetes_version)
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{checked} core objects valid for Kubernetes {kubernetes_version}")
+
+
+def _check_kubernetes_version(version: str) -> None:
+    """A version kubernetes-validate has schemas for (when it is installed at all)."""
+    try:
+        from kubernetes_validate.utils import all_versions, major_minor
+    except ImportError:
+        return  # validate_directory names the missing package
+    known = sorted({str(major_minor(v)) for v in all_versions()}, key=_version_key)
+    if str(major_minor(version)) not in known:
+        raise ConfigError(
+            f"--kubernetes-version {version}: no schemas for it; use one of "
+            f"{known[0]}..{known[-1]}"
+        )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from camfleet.annotate import Annotator
+from camfleet.commands._checks import (
+    check_between,
+    check_positive,
+    check_provider_name,
+    check_writable_file,
+)
 from camfleet.commands._render import make_console, stage_table
 from camfleet.engine.single_stream import StageTimes, detect_stream
 from camfleet.frames import Detections, Frame
@@ -127,6 +133,10 @@ def detect(
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Cache for rewritten models."),
 ) -> None:
     """Run a YOLOv8 model over one video source and report per-stage timings."""
+    check_detect_options(conf, iou, analyze_fps, max_frames, provider)
+    for option, path in (("--out", out), ("--jsonl", jsonl)):
+        if path is not None:
+            check_writable_file(option, path)
     class_filter = _parse_classes(classes)
     detector = Detector.load(
         model, provider=provider, conf=conf, iou=iou, classes=class_filter,
@@ -142,6 +152,17 @@ def detect(
     for label, path in (("annotated video", out), ("detections", jsonl)):
         if path is not None:
             console.print(f"{label}: {path}")
+
+
+def check_detect_options(
+    conf: float, iou: float, analyze_fps: float | None, max_frames: int | None, provider: str
+) -> None:
+    """The detection options shared by ``detect`` and ``demo``, checked before a model loads."""
+    check_between("--conf", conf, 0.0, 1.0, "0.25")
+    check_between("--iou", iou, 0.0, 1.0, "0.7", low_open=True)
+    check_positive("--analyze-fps", analyze_fps, "2")
+    check_positive("--max-frames", max_frames, "100")
+    check_provider_name("--provider", provider)
 
 
 def _parse_classes(text: str | None) -> list[str] | list[int] | None:

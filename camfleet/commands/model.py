@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from camfleet.commands._checks import check_positive, check_provider_name
 from camfleet.errors import SourceError
 from camfleet.model import Detector, ModelInfo, available_providers, inspect_model
 from camfleet.model.detector import DEFAULT_INPUT_FORMAT
@@ -107,6 +108,8 @@ def bench_command(
     formats = _parse_formats(input_format)
     padding = None if pad_batches is None else _parse_batches(pad_batches)
     width, height = _parse_size(frame_size)
+    check_provider_name("--provider", provider)
+    check_positive("--imgsz", imgsz, "640")
     frame = _demo_frame(width, height)
     detectors = {
         fmt: Detector.load(
@@ -244,13 +247,15 @@ def _bench_table(
     return table
 
 
-def _parse_batches(text: str) -> list[int]:
+def _parse_batches(text: str, option: str = "--batch") -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         sizes = []
     if not sizes or min(sizes) < 1:
-        raise typer.BadParameter(f"expected positive integers like 1,4 - got {text!r}")
+        raise typer.BadParameter(
+            f"expected positive integers like 1,4 - got {text!r}", param_hint=f"'{option}'"
+        )
     return sizes
 
 
@@ -272,7 +277,9 @@ def _parse_size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts):
         return int(parts[0]), int(parts[1])
-    raise typer.BadParameter(f"expected WIDTHxHEIGHT like 1280x720 - got {text!r}")
+    raise typer.BadParameter(
+        f"expected WIDTHxHEIGHT like 1280x720 - got {text!r}", param_hint="'--frame-size'"
+    )
 
 
 def _demo_frame(width: int, height: int) -> npt.NDArray[np.uint8]:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from camfleet.commands._checks import check_choice
 from camfleet.errors import ConfigError
 from camfleet.planner.catalog import Catalog, load_catalog
 from camfleet.planner.plan import Plan, PlanRequest, make_plan, plan_as_dict
@@ -144,11 +145,12 @@ def plan(
     if ctx.invoked_subcommand is not None:
         return
     if profile is None or cameras is None:
+        missing = "--profile" if profile is None else "--cameras"
         raise typer.BadParameter(
-            "give --profile BENCH.json and --cameras N, or run `camfleet plan seed`"
+            "give --profile BENCH.json and --cameras N, or run `camfleet plan seed`",
+            param_hint=f"'{missing}'",
         )
-    if mode not in ("shared", "timeslice"):
-        raise typer.BadParameter(f"--mode must be shared or timeslice (got {mode!r})")
+    check_choice("--mode", mode, ("shared", "timeslice"))
     catalog, price_kind = _catalog_and_pricing(pricing)
     request = PlanRequest(
         cameras=cameras,

@@ -12,6 +12,7 @@ from typing import Literal
 import typer
 from rich.live import Live
 
+from camfleet.commands._checks import check_port_free, check_positive, check_writable_dir
 from camfleet.commands._live import LiveTable
 from camfleet.commands._render import make_console
 from camfleet.config import FleetConfig, load_fleet
@@ -19,7 +20,7 @@ from camfleet.deploy.sharding import cameras_for_shard
 from camfleet.engine import create_engine
 from camfleet.engine.http import WorkerHttpServer
 from camfleet.errors import ConfigError
-from camfleet.store.database import default_database_url, mask_url
+from camfleet.store.database import default_database_url, mask_url, open_database
 from camfleet.store.location import DATABASE_URL_ENV, resolve_location
 from camfleet.wiring import StoreSinkFactory, model_names
 
@@ -69,6 +70,12 @@ def run(
     Detections go through tracking and the cameras' rules; events and counts are stored in
     the database (SQLite by default) and delivered to webhooks.
     """
+    check_positive("--duration", duration, "60")
+    check_positive("--refresh", refresh, "1")
+    if metrics_port is not None:
+        check_port_free("--metrics-port", metrics_port)
+    if data_dir is not None:
+        check_writable_dir("--data-dir", data_dir)
     fleet = load_fleet(config)
     if mode is not None:
         if mode not in ("shared", "timeslice"):
@@ -79,6 +86,7 @@ def run(
         )
     fleet = select_shard(fleet, shard_index, shard_count)
     location = resolve_location(db_url, data_dir, fleet.store, os.environ)
+    open_database(location.url, location.data_dir).dispose()  # a wrong URL fails before models load
     sink_factory = StoreSinkFactory(location, model_names(fleet))
     engine = create_engine(fleet, sink_factory, cache_dir=location.data_dir / "cache")
     stop = threading.Event()
@@ -87,14 +95,19 @@ def run(
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
     server = None
     if metrics_port is not None:
-        server = WorkerHttpServer(
-            engine.metrics.registry, healthy=lambda: not stop.is_set(),
-            ready=started.is_set, port=metrics_port,
-        )
+        try:
+            server = WorkerHttpServer(
+                engine.metrics.registry, healthy=lambda: not stop.is_set(),
+                ready=started.is_set, port=metrics_port,
+            )
+        except OSError as exc:  # taken since the check above
+            raise ConfigError(
+                f"--metrics-port {metrics_port}: {exc.strerror or exc}; choose another port"
+            ) from exc
         server.start()
+    previous = signal.signal(signal.SIGTERM, on_signal)
     title = (
         f"camfleet run {config} - mode {fleet.runtime.mode}, {len(fleet.cameras)} cameras, "
         f"SLO {fleet.runtime.slo_ms:.0f} ms"

@@ -6,18 +6,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
+from alembic.util.exc import CommandError as AlembicCommandError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from camfleet.analytics.schema import RuleType
+from camfleet.commands._checks import check_choice, check_positive
 from camfleet.config import StoreConfig, load_fleet
-from camfleet.errors import StoreError
+from camfleet.errors import ConfigError, StoreError
 from camfleet.store.database import Database, default_database_url, open_database
 from camfleet.store.location import StoreLocation, resolve_location
 from camfleet.store.queries import Bucket, count_totals, list_events, parse_when
@@ -71,6 +76,18 @@ def _open_for_reading(location: StoreLocation) -> Database:
     return db
 
 
+@contextmanager
+def _known_revision(rev: str) -> Iterator[None]:
+    """Alembic's error for a revision it does not know, as a one-line :class:`ConfigError`."""
+    try:
+        yield
+    except AlembicCommandError as exc:
+        raise ConfigError(
+            f"revision {rev!r}: {exc}; use head, base or a revision id from "
+            "`camfleet db current`"
+        ) from exc
+
+
 def _stdout() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
@@ -85,7 +102,8 @@ def upgrade(
     """Create or migrate the store's tables up to REV (default: newest)."""
     db = _open(_location(url, data_dir, config))
     try:
-        db.upgrade(rev)
+        with _known_revision(rev):
+            db.upgrade(rev)
         _stdout().print(f"{db.display_url}: at revision {db.current() or 'base'}")
     finally:
         db.dispose()
@@ -101,7 +119,8 @@ def downgrade(
     """Migrate the store's tables down to REV."""
     db = _open(_location(url, data_dir, config))
     try:
-        db.downgrade(rev)
+        with _known_revision(rev):
+            db.downgrade(rev)
         _stdout().print(f"{db.display_url}: at revision {db.current() or 'base'}")
     finally:
         db.dispose()
@@ -127,13 +146,14 @@ def prune_command(
     data_dir: Path | None = DataDirOption,
     config: Path | None = ConfigOption,
     retention_days: float | None = typer.Option(
-        None, "--retention-days", min=0.0, help="delete events older than this [default: 30]"
+        None, "--retention-days", help="delete events older than this [default: 30]"
     ),
     snapshot_budget_mb: float | None = typer.Option(
         None, "--snapshot-budget-mb", min=0.0, help="keep snapshots under this size [1024]"
     ),
 ) -> None:
     """Apply retention now: delete old events and snapshots, keep snapshots within budget."""
+    check_positive("--retention-days", retention_days, "30")
     store = _store_section(config) or StoreConfig()
     location = resolve_location(url, data_dir, store if config else None, os.environ)
     policy = RetentionPolicy(
@@ -154,8 +174,13 @@ def prune_command(
     )
 
 
-def _when(text: str | None, now: datetime) -> datetime | None:
-    return None if text is None else parse_when(text, now)
+def _when(option: str, text: str | None, now: datetime) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_when(text, now)
+    except ConfigError as exc:
+        raise ConfigError(f"{option} {exc}") from exc
 
 
 def _time_text(value: datetime | None) -> str:
@@ -189,16 +214,12 @@ def events(
 ) -> None:
     """List stored events, newest first (times in UTC)."""
     now = datetime.now(UTC)
+    start, end = _when("--since", since, now), _when("--until", until, now)
+    if kind is not None:
+        check_choice("--type", kind, get_args(RuleType))
     db = _open_for_reading(_location(url, data_dir, config))
     try:
-        found = list_events(
-            db,
-            camera=camera,
-            kind=kind,
-            since=_when(since, now),
-            until=_when(until, now),
-            limit=limit,
-        )
+        found = list_events(db, camera=camera, kind=kind, since=start, until=end, limit=limit)
     finally:
         db.dispose()
     if as_json:
@@ -250,6 +271,7 @@ def counts(
     """Count totals (in, out, present) per camera, zone/line and class."""
     bucket: Bucket | None = None if by is None else by.bucket
     now = datetime.now(UTC)
+    start, end = _when("--since", since, now), _when("--until", until, now)
     db = _open_for_reading(_location(url, data_dir, config))
     try:
         totals = count_totals(
@@ -257,8 +279,8 @@ def counts(
             camera=camera,
             region=region,
             class_name=class_name,
-            since=_when(since, now),
-            until=_when(until, now),
+            since=start,
+            until=end,
             by=bucket,
         )
     finally:

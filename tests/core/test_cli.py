@@ -72,3 +72,18 @@ def test_bad_fleet_config_is_one_line_error(tmp_path):
     assert done.stderr.strip().startswith("camfleet: ")
     assert "analyze_fps" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_is_one_line_naming_the_value():
+    done = camfleet_cli("model", "bench", "x.onnx", "--iters", "0")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("camfleet: model bench: ")
+    assert "'--iters'" in lines[0] and "(got '0')" in lines[0]
+
+
+def test_bench_bad_option_fails_before_measuring(tmp_path):
+    done = camfleet_cli("bench", "--analyze-fps", "0", "--json", str(tmp_path / "p.json"))
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("camfleet: --analyze-fps 0: ")
+    assert "ceiling" not in done.stdout

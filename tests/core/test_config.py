@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,26 @@ def test_max_batch_defaults_follow_the_provider():
         }
     )
     assert [fleet.models[m].batch_limit for m in ("c", "g", "x")] == [1, 32, 4]
+
+
+def test_analytics_schema_does_not_import_the_fleet_schema():
+    """Imports point one way: config builds on analytics.schema, never the reverse."""
+    probe = (
+        "import sys, camfleet.analytics.schema as schema\n"
+        "assert 'camfleet.config' not in sys.modules, 'analytics.schema imported config'\n"
+        "rule = schema.RuleConfig(name='r', type='presence', webhooks=[{'url': 'http://h/x'}])\n"
+        "print(rule.webhooks[0].max_attempts)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "8"
+
+
+def test_config_still_exports_the_moved_names():
+    import camfleet.analytics.schema as schema
+    import camfleet.config as config
+
+    for name in ("WebhookConfig", "RuleConfig", "ZoneConfig", "LineConfig"):
+        assert getattr(config, name) is getattr(schema, name)
+    assert "WebhookConfig" in config.__all__

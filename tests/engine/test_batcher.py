@@ -102,14 +102,19 @@ def test_batch_size_shrinks_to_keep_head_deadline(clock):
 
 
 def test_overload_keeps_batches_large_and_sheds_the_late(clock):
-    # 8 frames all due in 0.25 s; a batch of 8 takes 0.2 s, of 1 takes 0.05 s. Shrinking the
-    # batch would save nothing more; the full batch finishes all 8 in time.
+    # 11 frames queued for batches of 8 (a batch of 8 takes 0.2 s, of 1 0.05 s): 8 due in
+    # 0.25 s, which one full batch finishes in time, and 3 due in 0.12 s, which only a batch
+    # of one or two could save. Overloaded, the batcher runs the full batch and sheds the 3.
     batcher = make(clock, max_batch=8, per_item=0.05, max_wait=0.0)
     batcher.latency.observe(8, 0.2, now=clock())
+    for i in range(3):
+        batcher.offer(f"u{i}", (384, 640), clock() + 0.12)
     for i in range(8):
         batcher.offer(f"f{i}", (384, 640), clock() + 0.25)
     batch = batcher.poll()
-    assert batch is not None and len(batch) == 8
+    assert batch is not None and batch.items == tuple(f"f{i}" for i in range(8))
+    assert sorted(batcher.take_shed()) == ["u0", "u1", "u2"]
+    assert batcher.shed_total == 3 and len(batcher) == 0
 
 
 def test_frames_that_would_finish_late_in_the_best_batch_are_shed(clock):
@@ -144,8 +149,9 @@ def test_a_backlog_runs_full_batches_and_sheds_what_they_cannot_save(clock):
 
 def test_sustained_overload_keeps_the_device_at_its_full_batch_throughput(clock):
     """Cameras offering twice what one serial device serves (3 ms + 1 ms per frame, batches
-    of 16: 842 frames/s at best): frames done in time stay >= 90 % of that best, in full
-    batches, instead of spiralling down to small batches."""
+    of 16: 842 frames/s at best): frames done in time stay at 94.7 % of that best (the
+    simulation is deterministic; docs/architecture.md quotes this number), in full batches,
+    instead of spiralling down to small batches."""
     batcher = make(clock, max_batch=16, max_wait=0.02, per_item=0.004, capacity=4000)
     cameras, fps, tick = 840, 2.0, 0.001
     phase = [(cam * 0.6180339887 % 1.0) / fps for cam in range(cameras)]
@@ -174,7 +180,7 @@ def test_sustained_overload_keeps_the_device_at_its_full_batch_throughput(clock)
         batcher.take_shed()
         clock.advance(tick)
     best = 16 / (0.003 + 0.001 * 16)
-    assert in_time / 6.0 >= 0.9 * best
+    assert in_time / 6.0 >= 0.945 * best
     assert sizes / batches >= 15
 
 

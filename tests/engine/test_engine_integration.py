@@ -55,13 +55,21 @@ def files_and_synthetic(n_files: int, n_synthetic: int, fps: float) -> list[dict
 
 
 def test_eight_cameras_all_analysed_with_cross_camera_batches(tmp_path):
-    sink = RecordingSink()
-    engine = SharedEngine(
-        fleet(files_and_synthetic(4, 4, fps=1.0)), sink=sink, cache_dir=tmp_path
+    # The SLO the architecture sets (500 ms), on a model small enough for the 2-core CPU
+    # (imgsz 320) with batches of up to 4: frames of cameras captured together are batched.
+    config = parse_fleet(
+        {
+            "models": {"default": {"path": "bundled:fall-yolov8s-dynamic.onnx", "max_batch": 4,
+                                   "imgsz": 320}},
+            "cameras": files_and_synthetic(4, 4, fps=2.0),
+            "runtime": {"slo_ms": 500, "threads": 1},
+        }
     )
+    sink = RecordingSink()
+    engine = SharedEngine(config, sink=sink, cache_dir=tmp_path)
     engine.start()
     try:
-        wait_until(lambda: all(c.analysed >= 2 for c in engine.metrics.snapshot().cameras), 60)
+        wait_until(lambda: all(c.analysed >= 4 for c in engine.metrics.snapshot().cameras), 60)
     finally:
         engine.stop(drain=True)
     snapshot = engine.metrics.snapshot()
@@ -70,7 +78,8 @@ def test_eight_cameras_all_analysed_with_cross_camera_batches(tmp_path):
     assert all(n >= 1 for n in analysed.values()), analysed
     assert snapshot.latency_samples >= 8
     assert snapshot.latency_p50_ms > 0
-    assert snapshot.mean_batch >= 1.0
+    # Cross-camera batches really form: with max_batch 4, more than one frame per run.
+    assert snapshot.mean_batch > 1.0, snapshot.mean_batch
     assert sink.closed
     assert {cam for cam, _, _ in sink.results} == set(analysed)
     # the bundled carphone clip always shows a person

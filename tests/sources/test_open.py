@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
+import numpy as np
 import pytest
 
 import camfleet.sources
@@ -16,18 +18,23 @@ from camfleet.sources import (
 
 
 @pytest.mark.parametrize(
-    ("url", "kind"),
+    ("url", "kind", "shape"),
     [
-        ("synthetic:64x48@10", SyntheticSource),
-        ("reference:@64x36", ReferenceSceneSource),
-        ("bundled:bikes.mp4", PyAVSource),
+        ("synthetic:64x48@10", SyntheticSource, (48, 64, 3)),
+        ("reference:@64x36", ReferenceSceneSource, (36, 64, 3)),
+        ("bundled:bikes.mp4", PyAVSource, (272, 640, 3)),
     ],
 )
-def test_dispatches_on_the_url(url: str, kind: type[Source]) -> None:
+def test_dispatches_on_the_url(
+    url: str, kind: type[Source], shape: tuple[int, int, int]
+) -> None:
     with open_source(url, "cam1", analyze_fps=2.0) as source:
         assert isinstance(source, kind)
-        frame = source.read()
-    assert frame is not None and frame.camera_id == "cam1" and frame.seq == 0
+        first, second = source.read(), source.read()
+    assert first is not None and second is not None
+    assert (first.camera_id, first.seq, second.seq) == ("cam1", 0, 1)
+    assert first.image.shape == shape and first.image.dtype == np.uint8
+    assert second.captured_at >= first.captured_at
 
 
 def test_plain_path_and_file_url(bikes: Path) -> None:
@@ -64,6 +71,13 @@ def test_public_surface_is_sorted_and_importable() -> None:
     names = camfleet.sources.__all__
     assert names == sorted(names)
     for name in names:
-        assert getattr(camfleet.sources, name) is not None
+        value = getattr(camfleet.sources, name)
+        if get_origin(value) is Literal:  # a type alias: its states
+            assert get_args(value), name
+            continue
+        # Each name is re-exported from the module that defines it.
+        assert getattr(value, "__module__", "").startswith("camfleet.sources."), name
+    for implementation in (PyAVSource, ReferenceSceneSource, SyntheticSource):
+        assert issubclass(implementation, Source)
     engine_needs = {"CameraReader", "FrameSlot", "Source", "SourceStatus", "open_source"}
     assert engine_needs <= set(names)
