@@ -106,7 +106,7 @@ def bench_command(
     """
     batch_sizes = _parse_batches(batch)
     formats = _parse_formats(input_format)
-    padding = None if pad_batches is None else _parse_batches(pad_batches)
+    padding = None if pad_batches is None else _parse_batches(pad_batches, "--pad-batches")
     width, height = _parse_size(frame_size)
     check_provider_name("--provider", provider)
     check_positive("--imgsz", imgsz, "640")
@@ -169,7 +169,7 @@ def build_engine_command(
 ) -> None:
     """Build (and cache) the engines a detector will need, so the first live batch of each
     size does not wait for TensorRT: engines and timing cache go to CACHE_DIR/trt."""
-    sizes = _parse_batches(batch_sizes)
+    sizes = _parse_batches(batch_sizes, "--batch-sizes")
     (fmt,) = _parse_formats(input_format, several=False)
     started = time.perf_counter()
     with Detector.load(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.table import Table
 
+from camfleet.commands._checks import check_writable_file
 from camfleet.commands._render import fmt_number, make_console
 from camfleet.documents import load_document
 from camfleet.errors import ConfigError
@@ -119,6 +120,8 @@ def simulate(
     """Capacity of shared and time-slice modes on a modelled device, without the device."""
     if mode not in ("shared", "timeslice", "both"):
         raise ConfigError(f"--mode must be shared, timeslice or both (got {mode!r})")
+    if json_out is not None:
+        check_writable_file("--json", json_out)
     host = _load_json(host_profile, "bench profile") if host_profile else None
     model_device = _device(device, model, host, host_vcpus, decode_ms)
     modes = cast(tuple[Mode, ...], ("shared", "timeslice") if mode == "both" else (mode,))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import typer
 
 from camfleet.bench.soak import SoakReport, SoakSample, run_soak
 from camfleet.bench.trial import TrialSpec
+from camfleet.commands._checks import check_writable_file
 from camfleet.commands._render import fmt_number, make_console
 from camfleet.config import default_max_batch
 from camfleet.errors import ConfigError
@@ -21,14 +21,6 @@ from camfleet.planner.profile import load_profile
 __all__ = ["register", "render_soak_markdown"]
 
 console = make_console()
-
-
-def _writable(path: Path | None, option: str) -> None:
-    if path is None:
-        return
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ConfigError(f"{option} {path}: folder {folder} does not exist or is not writable")
 
 
 def _cameras(cameras: int | None, profile: Path | None, load: float) -> int:
@@ -96,8 +88,10 @@ def soak(
             raise ConfigError(f"{name} {value:g}: must be greater than 0")
     if warmup < 0:
         raise ConfigError(f"--warmup {warmup:g}: must be 0 or more")
-    _writable(json_path, "--json")
-    _writable(markdown, "--markdown")
+    if json_path is not None:
+        check_writable_file("--json", json_path)
+    if markdown is not None:
+        check_writable_file("--markdown", markdown)
     count = _cameras(cameras, profile, load)
     store_dir = Path(tempfile.mkdtemp(prefix="camfleet-soak-"))
     spec = TrialSpec(
