@@ -59,8 +59,6 @@ class ServeOptions:
 def _plan_settings(options: ServeOptions, fleet: FleetRepository) -> PlanSettings | None:
     if options.profile is None:
         return None
-    if options.pricing not in ("on-demand", "spot"):
-        raise ConfigError(f"--pricing {options.pricing!r}: use on-demand or spot")
     catalog = load_catalog()
     if options.instance is not None and catalog.instance(options.instance) is None:
         raise ConfigError(
@@ -79,6 +77,8 @@ def run_service(
     announce: Callable[[str], None] | None = None,
 ) -> None:
     """Start everything, call ``announce(url)``, serve until SIGINT/SIGTERM, stop cleanly."""
+    if options.pricing not in ("on-demand", "spot"):
+        raise ConfigError(f"--pricing {options.pricing!r}: use on-demand or spot")
     db, location = open_service_db(
         options.db_url, options.data_dir, fleet_config.store if fleet_config else None
     )

@@ -58,11 +58,11 @@ def test_plan_needs_a_profile_then_prices_the_fleet(api: Running) -> None:
 
 
 def test_serve_checks_the_plan_options(api: Running) -> None:
-    from camfleet.commands.serve import ServeOptions, _plan_settings
+    from camfleet.commands.serve import ServeOptions, _plan_settings, run_service
     from camfleet.errors import ConfigError
 
     assert _plan_settings(ServeOptions(), api.service.fleet) is None
     with pytest.raises(ConfigError, match="not in the price catalog"):
         _plan_settings(ServeOptions(profile=PROFILE, instance="z9.huge"), api.service.fleet)
-    with pytest.raises(ConfigError, match="on-demand or spot"):
-        _plan_settings(ServeOptions(profile=PROFILE, pricing="cheap"), api.service.fleet)
+    with pytest.raises(ConfigError, match="--pricing 'cheap': use on-demand or spot"):
+        run_service(ServeOptions(pricing="cheap", data_dir=api.data_dir))
