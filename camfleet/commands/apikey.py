@@ -10,7 +10,7 @@ from rich.table import Table
 
 from camfleet.commands._render import make_console
 from camfleet.commands._service_db import DATA_DIR_OPTION, DB_URL_OPTION, open_service_db
-from camfleet.control.apikeys import ApiKeyStore
+from camfleet.control.apikeys import ApiKeyStore, new_token
 
 __all__ = ["register"]
 
@@ -77,6 +77,13 @@ def revoke(
     finally:
         db.dispose()
     console.print(f"API key {key.name!r} revoked at {_when(key.revoked_at)}", highlight=False)
+
+
+@apikey_app.command("token")
+def token() -> None:
+    """Print a fresh key without storing it: for `CAMFLEET_API_KEY` (a Kubernetes Secret), which
+    `camfleet serve` stores (hashed) as the key named 'env' when it starts."""
+    typer.echo(new_token())
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ runs the API alone in front of separate workers.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -32,9 +33,12 @@ from camfleet.errors import ConfigError
 from camfleet.planner.catalog import load_catalog
 from camfleet.planner.profile import load_profile
 
-__all__ = ["ServeOptions", "register", "run_service"]
+__all__ = ["API_KEY_ENV", "ServeOptions", "register", "run_service"]
 
 console = make_console()
+
+API_KEY_ENV = "CAMFLEET_API_KEY"
+ENV_KEY_NAME = "env"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +52,13 @@ class ServeOptions:
     instance: str | None = None
     pricing: str = "on-demand"
     stall_limit_s: float = 60.0
+    # A key given by the environment (CAMFLEET_API_KEY), stored as the key named 'env'.
+    api_key: str | None = None
 
 
 def _plan_settings(options: ServeOptions, fleet: FleetRepository) -> PlanSettings | None:
     if options.profile is None:
         return None
-    if options.pricing not in ("on-demand", "spot"):
-        raise ConfigError(f"--pricing {options.pricing!r}: use on-demand or spot")
     catalog = load_catalog()
     if options.instance is not None and catalog.instance(options.instance) is None:
         raise ConfigError(
@@ -73,6 +77,8 @@ def run_service(
     announce: Callable[[str], None] | None = None,
 ) -> None:
     """Start everything, call ``announce(url)``, serve until SIGINT/SIGTERM, stop cleanly."""
+    if options.pricing not in ("on-demand", "spot"):
+        raise ConfigError(f"--pricing {options.pricing!r}: use on-demand or spot")
     db, location = open_service_db(
         options.db_url, options.data_dir, fleet_config.store if fleet_config else None
     )
@@ -83,10 +89,13 @@ def run_service(
         if fleet_config is not None:
             fleet.import_fleet(fleet_config)
         keys = ApiKeyStore(db)
+        if options.api_key:
+            keys.import_token(ENV_KEY_NAME, options.api_key)
         if not is_loopback(options.host) and keys.active_count() == 0:
             raise ConfigError(
                 f"--host {options.host} is reachable from other machines and no API key exists; "
-                "create one first (`camfleet apikey create --name admin`) or serve on 127.0.0.1"
+                f"create one first (`camfleet apikey create --name admin`, or set {API_KEY_ENV} "
+                "from `camfleet apikey token`) or serve on 127.0.0.1"
             )
         service = Service(
             db=db, fleet=fleet, keys=keys,
@@ -154,11 +163,15 @@ def serve(
         60.0, "--stall-limit", min=1.0, help="/healthz fails after this long without progress."
     ),
 ) -> None:
-    """Serve the REST API (/api/v1, docs at /docs), the dashboard (/) and the engine."""
+    """Serve the REST API (/api/v1, docs at /docs), the dashboard (/) and the engine.
+
+    $CAMFLEET_API_KEY (from `camfleet apikey token`) is stored as the read-write key 'env'.
+    """
     fleet = load_fleet(config) if config is not None else None
     run_service(ServeOptions(
         host=host, port=port, data_dir=data_dir, db_url=db_url, engine=not no_engine,
         profile=profile, instance=instance, pricing=pricing, stall_limit_s=stall_limit,
+        api_key=os.environ.get(API_KEY_ENV) or None,
     ), fleet)
 
 

@@ -24,7 +24,7 @@ from camfleet.errors import ConfigError, StoreError
 from camfleet.store.database import Database
 from camfleet.store.schema import ApiKeyRow
 
-__all__ = ["ApiKey", "ApiKeyStore", "hash_token"]
+__all__ = ["ApiKey", "ApiKeyStore", "hash_token", "new_token"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_token() -> str:
+    """A fresh ``cf_<prefix>_<secret>`` token (256 random bits), not stored anywhere."""
+    return f"cf_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+
+
 class ApiKeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -64,8 +69,8 @@ class ApiKeyStore:
                 f"key name {name!r}: use 1-64 letters, digits, '_', '.' or '-', starting with a "
                 "letter or digit"
             )
-        prefix = secrets.token_hex(6)
-        token = f"cf_{prefix}_{secrets.token_urlsafe(32)}"
+        token = new_token()
+        prefix = token.split("_")[1]
         try:
             with self.db.translate_errors("create an API key in"), self.db.engine.begin() as c:
                 c.execute(insert(ApiKeyRow).values(
@@ -80,6 +85,34 @@ class ApiKeyStore:
                 ) from exc
             raise
         return self.get(name), token
+
+    def import_token(self, name: str, token: str) -> ApiKey:
+        """Store a read-write key for a token made elsewhere (a Kubernetes Secret), so a
+        service can start with a key it was given. A revoked token stays revoked; a new token
+        under the same name replaces the old one (rotation)."""
+        match = _TOKEN.match(token)
+        if match is None:
+            raise ConfigError(
+                f"API key for {name!r} is not a camfleet key (cf_<12 hex>_<43 characters>); "
+                "make one with `camfleet apikey token`"
+            )
+        digest = hash_token(token)
+        with self.db.translate_errors("import an API key into"), self.db.engine.begin() as c:
+            row = c.execute(select(ApiKeyRow).where(ApiKeyRow.name == name)).first()
+            if row is None:
+                c.execute(insert(ApiKeyRow).values(
+                    name=name, prefix=match.group(1), hash=digest, read_only=False,
+                    created_at=datetime.now(UTC),
+                ))
+            elif not hmac.compare_digest(row.hash, digest):
+                c.execute(update(ApiKeyRow).where(ApiKeyRow.name == name).values(
+                    prefix=match.group(1), hash=digest, read_only=False, revoked_at=None,
+                    created_at=datetime.now(UTC), last_used_at=None,
+                ))
+        key = self.get(name)
+        if not key.active:
+            log.warning("API key %r from the environment was revoked; it stays revoked", name)
+        return key
 
     def get(self, name: str) -> ApiKey:
         with self.db.translate_errors("read API keys in"), self.db.engine.connect() as c:

@@ -12,12 +12,16 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
 from camfleet.cli import app
+from camfleet.commands._service_db import open_service_db
 from camfleet.commands.demo import DEMO_FLEET
+from camfleet.control.apikeys import ApiKeyStore, new_token
 from camfleet.control.errors import ConflictError, NotFoundError
+from camfleet.errors import ConfigError
 
 
 def cli(*args: str) -> Result:
@@ -77,13 +81,14 @@ def test_serve_refuses_a_public_host_without_a_key(tmp_path: Path) -> None:
 
 
 def test_serve_imports_the_config_and_answers_until_sigterm(tmp_path: Path) -> None:
+    """With the key given as CAMFLEET_API_KEY, as a Kubernetes Secret would."""
     data = ["--data-dir", str(tmp_path / "data")]
-    token = cli("apikey", "create", "--name", "t", *data).stdout.strip().splitlines()[-1]
+    token = cli("apikey", "token").stdout.strip()
     with subprocess.Popen(
         [sys.executable, "-c", "from camfleet.cli import main; main()", "serve", "--no-engine",
          "--port", "0", "--config", str(_fleet_file(tmp_path)), *data],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "CAMFLEET_API_KEY": token},
     ) as process:
         try:
             assert process.stdout is not None
@@ -98,3 +103,24 @@ def test_serve_imports_the_config_and_answers_until_sigterm(tmp_path: Path) -> N
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == 0
+
+
+def test_a_key_from_the_environment_is_stored_hashed_rotated_and_stays_revoked(
+    tmp_path: Path,
+) -> None:
+    db, _ = open_service_db(None, tmp_path / "data")
+    try:
+        keys = ApiKeyStore(db)
+        first, second = new_token(), new_token()
+        keys.import_token("env", first)
+        keys.import_token("env", first)  # a restart: nothing changes
+        assert keys.verify(first) is not None and len(keys.list()) == 1
+        keys.import_token("env", second)  # the Secret rotated
+        assert keys.verify(first) is None and keys.verify(second) is not None
+        keys.revoke("env")
+        keys.import_token("env", second)  # a restart must not undo a revocation
+        assert keys.verify(second) is None
+        with pytest.raises(ConfigError, match="camfleet apikey token"):
+            keys.import_token("env", "hunter2")
+    finally:
+        db.dispose()

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import modelkit  # tests/model: tiny YOLO-shaped graphs
 import onnx
@@ -92,7 +93,7 @@ def with_engine(tmp_path: Path) -> Iterator[Running]:
     keys = ApiKeyStore(db)
     _, key = keys.create("admin")
     embedded = start_embedded_engine(fleet, location, model_class_names, interval_s=0.2)
-    service = Service(db=db, fleet=fleet, keys=keys, engine=embedded.engine,  # type: ignore[arg-type]
+    service = Service(db=db, fleet=fleet, keys=keys, engine=cast(EngineView, embedded.engine),
                       reconciler=embedded.reconciler,
                       read_snapshot=LocalSnapshotReader(location.snapshots_dir))
     service.engine_started.set()

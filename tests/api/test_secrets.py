@@ -32,3 +32,14 @@ def test_log_lines_are_masked(caplog: pytest.LogCaptureFixture) -> None:
     assert "hunter2" not in caplog.text and "s3cret" not in caplog.text
     assert "rtsp://admin:***@10.0.0.7/s" in caplog.text
     assert mask_text("secret=abc123 and x") == "secret=*** and x"
+
+
+def test_the_cli_installs_the_filter_on_the_root_handlers() -> None:
+    from typer.testing import CliRunner
+
+    from camfleet.cli import app
+
+    assert CliRunner().invoke(app, ["apikey", "token"]).exit_code == 0
+    handlers = logging.getLogger().handlers
+    assert handlers
+    assert all(any(isinstance(f, SecretMaskingFilter) for f in h.filters) for h in handlers)
