@@ -1,37 +1,32 @@
-"""Reading an event's snapshot by its stored reference, never outside the snapshot root.
+"""Reading an event's snapshot by its stored reference, through the fleet's snapshot store.
 
-Stored references are ``file://`` URIs or (older rows) plain paths. The resolved file must lie
-under the root directory, so a crafted reference cannot read any other file.
+References are ``file://`` or ``s3://`` URIs (or, in older rows, plain paths). The store reads
+only what lies under its own root, so a crafted reference cannot read any other file or
+object; to a client, a refused reference and a missing one look the same (404).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
-
 from camfleet.control.errors import NotFoundError
-from camfleet.errors import StoreError
+from camfleet.store.snapshot_store import (
+    SnapshotNotFoundError,
+    SnapshotRefusedError,
+    SnapshotStore,
+)
 
-__all__ = ["LocalSnapshotReader"]
+__all__ = ["SnapshotReader"]
 
 
-class LocalSnapshotReader:
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+class SnapshotReader:
+    def __init__(self, store: SnapshotStore) -> None:
+        self.store = store
 
     def __call__(self, reference: str) -> bytes:
-        path = Path(unquote(urlsplit(reference).path)) if reference.startswith("file://") \
-            else Path(reference)
-        if not path.is_absolute():
-            path = self.root / path
-        resolved = path.resolve()
-        if not resolved.is_relative_to(self.root):
-            raise NotFoundError(
-                f"snapshot reference {reference!r} is outside the snapshot folder; refused"
-            )
         try:
-            return resolved.read_bytes()
-        except FileNotFoundError as exc:
-            raise NotFoundError("the event's snapshot file is gone (pruned by retention)") from exc
-        except OSError as exc:
-            raise StoreError(f"cannot read the event's snapshot: {exc.strerror or exc}") from exc
+            return self.store.get(reference)
+        except SnapshotNotFoundError as exc:
+            raise NotFoundError("the event's snapshot is gone (pruned by retention)") from exc
+        except SnapshotRefusedError as exc:
+            raise NotFoundError(
+                "the event's snapshot is outside this service's snapshot store; refused"
+            ) from exc

@@ -11,21 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from camfleet.analytics.schema import webhooks_by_rule
 from camfleet.cluster.leases import LeaseManager
 from camfleet.cluster.orphans import close_orphaned_events
 from camfleet.cluster.worker import FleetWorker
-from camfleet.config import FleetConfig
-from camfleet.control.reconcile import DesiredFleet
-from camfleet.control.repository import FleetRepository
+from camfleet.control.embedded import build_fleet_engine
+from camfleet.control.repository import FleetRepository, model_class_names
 from camfleet.engine import SharedEngine
 from camfleet.engine.http import WorkerHttpServer
 from camfleet.errors import StoreError
-from camfleet.model import inspect_model
-from camfleet.paths import resolve_asset
 from camfleet.store.database import Database, open_database
 from camfleet.store.location import StoreLocation
-from camfleet.wiring import StoreSinkFactory
 
 __all__ = ["WorkerOptions", "run_worker"]
 
@@ -60,13 +55,6 @@ def _migrated(url: str, data_dir: Path, stop: threading.Event) -> Database | Non
                 return None
 
 
-def _class_names(repo: FleetRepository) -> dict[str, dict[int, str]]:
-    return {
-        model_id: dict(inspect_model(resolve_asset(cfg.path)).names)
-        for model_id, cfg in repo.models().items()
-    }
-
-
 def _heartbeat_stats(engine: SharedEngine) -> Mapping[str, Any]:
     snapshot = engine.metrics.snapshot()
     return {
@@ -86,26 +74,13 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
     db = _migrated(options.database_url, options.data_dir, stop)
     if db is None:
         return
-    repo = FleetRepository(db)
-    store = repo.store_settings()
-    if options.snapshot_store is not None:
-        store = store.model_copy(update={"snapshot_store": options.snapshot_store})
-    fleet = FleetConfig.model_construct(
-        models=repo.models(), cameras=[], runtime=repo.runtime(), store=store
-    )
+    repo = FleetRepository(db, model_class_names)
     location = StoreLocation(options.database_url, options.data_dir.resolve())
-    sink = StoreSinkFactory(location, _class_names(repo))(fleet)
-    engine = SharedEngine(
-        fleet, sink=sink, cache_dir=options.data_dir / "cache", cameras=[]
-    )
+    engine = build_fleet_engine(repo, location, model_class_names, options.snapshot_store)
     leases = LeaseManager(
         db, options.capacity, worker_id=options.worker_id, ttl_s=options.lease_ttl_s,
         handover_after_s=options.handover_after_s,
     )
-
-    def on_cameras(mine: DesiredFleet) -> None:
-        held = fleet.model_copy(update={"cameras": list(mine.cameras)})
-        sink.writer.set_webhooks(webhooks_by_rule(held))
 
     def on_acquired(camera_ids: tuple[str, ...]) -> None:
         closed = close_orphaned_events(db, camera_ids, datetime.now(UTC))
@@ -115,7 +90,7 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
 
     worker = FleetWorker(
         repo, leases, engine, on_acquired=on_acquired, interval_s=options.interval_s,
-        stats=lambda: _heartbeat_stats(engine), on_cameras=on_cameras,
+        stats=lambda: _heartbeat_stats(engine),
     )
     started = threading.Event()
 

@@ -63,7 +63,6 @@ class FleetWorker:
         on_acquired: Callable[[tuple[str, ...]], None] | None = None,
         interval_s: float = 3.0,
         stats: Callable[[], Mapping[str, Any]] | None = None,
-        on_cameras: Callable[[DesiredFleet], None] | None = None,
     ) -> None:
         self._fleet = fleet
         self._leases = leases
@@ -71,7 +70,7 @@ class FleetWorker:
         self._stats = stats
         self._on_acquired = on_acquired
         self._mine = DesiredFleet(models={}, cameras=())
-        self._reconciler = Reconciler(engine, lambda: self._mine, on_change=on_cameras)
+        self._reconciler = Reconciler(engine, lambda: self._mine)
         self._last_warning = -float("inf")
         self.status = WorkerStatus(False, 0, 0.0, None)
 

@@ -22,7 +22,7 @@ from camfleet.api.app import create_app
 from camfleet.api.plan import PlanSettings
 from camfleet.api.server import ServiceServer, is_loopback
 from camfleet.api.service import EngineView, Service
-from camfleet.api.snapshots import LocalSnapshotReader
+from camfleet.api.snapshots import SnapshotReader
 from camfleet.commands._render import make_console
 from camfleet.commands._service_db import DATA_DIR_OPTION, DB_URL_OPTION, open_service_db
 from camfleet.config import FleetConfig, load_fleet
@@ -32,6 +32,8 @@ from camfleet.control.repository import FleetRepository, model_class_names
 from camfleet.errors import ConfigError
 from camfleet.planner.catalog import load_catalog
 from camfleet.planner.profile import load_profile
+from camfleet.store.location import SNAPSHOT_STORE_ENV
+from camfleet.store.snapshot_store import open_snapshot_store
 
 __all__ = ["API_KEY_ENV", "ServeOptions", "register", "run_service"]
 
@@ -52,6 +54,7 @@ class ServeOptions:
     instance: str | None = None
     pricing: str = "on-demand"
     stall_limit_s: float = 60.0
+    snapshot_store: str | None = None
     # A key given by the environment (CAMFLEET_API_KEY), stored as the key named 'env'.
     api_key: str | None = None
 
@@ -99,14 +102,19 @@ def run_service(
             )
         service = Service(
             db=db, fleet=fleet, keys=keys,
-            read_snapshot=LocalSnapshotReader(location.snapshots_dir),
+            read_snapshot=SnapshotReader(open_snapshot_store(
+                options.snapshot_store or fleet.store_settings().snapshot_store,
+                location.data_dir,
+            )),
             plan=_plan_settings(options, fleet), stall_limit_s=options.stall_limit_s,
         )
         server = ServiceServer(create_app(service), options.host, options.port)
         server.start()  # /readyz answers 503 until the engine has started
         if options.engine:
             console.print("starting the engine (loading models) ...")
-            embedded = start_embedded_engine(fleet, location, model_class_names)
+            embedded = start_embedded_engine(
+                fleet, location, model_class_names, snapshot_store=options.snapshot_store
+            )
             service.engine = cast(EngineView, embedded.engine)
             service.reconciler = embedded.reconciler
             service.engine_started.set()
@@ -162,6 +170,11 @@ def serve(
     stall_limit: float = typer.Option(
         60.0, "--stall-limit", min=1.0, help="/healthz fails after this long without progress."
     ),
+    snapshot_store: str | None = typer.Option(
+        None, envvar=SNAPSHOT_STORE_ENV,
+        help="Where event snapshots are kept, shared with the workers: s3://bucket/prefix or a "
+        "folder (default: the fleet's store.snapshot_store, else DATA_DIR/snapshots).",
+    ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs), the dashboard (/) and the engine.
 
@@ -171,7 +184,7 @@ def serve(
     run_service(ServeOptions(
         host=host, port=port, data_dir=data_dir, db_url=db_url, engine=not no_engine,
         profile=profile, instance=instance, pricing=pricing, stall_limit_s=stall_limit,
-        api_key=os.environ.get(API_KEY_ENV) or None,
+        snapshot_store=snapshot_store, api_key=os.environ.get(API_KEY_ENV) or None,
     ), fleet)
 
 

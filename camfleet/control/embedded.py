@@ -8,6 +8,7 @@ shared engine: ``runtime.mode: timeslice`` applies to ``camfleet run`` only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -19,7 +20,7 @@ from camfleet.errors import CamfleetError
 from camfleet.store.location import StoreLocation
 from camfleet.wiring import StoreSinkFactory
 
-__all__ = ["EmbeddedEngine", "start_embedded_engine"]
+__all__ = ["EmbeddedEngine", "ModelNames", "build_fleet_engine", "start_embedded_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +35,66 @@ class EmbeddedEngine:
         self.engine.stop(drain=True)
 
 
-def _names(models: dict[str, ModelConfig], class_names: ClassNames) -> dict[str, dict[int, str]]:
-    names = {}
-    for model_id, model in models.items():
-        try:
-            names[model_id] = dict(class_names(model))
-        except CamfleetError as exc:  # cameras naming it fail to start and say why
-            log.warning("model %r: %s", model_id, exc)
-    return names
+class ModelNames(Mapping[str, Mapping[int, str]]):
+    """Class names by model id, read from each model's ONNX metadata on first use, so models
+    registered after the engine started (through the API) have names when a camera uses them.
+    A model whose file cannot be read has none: cameras naming it fail to start and say why."""
+
+    def __init__(
+        self, models: Callable[[], Mapping[str, ModelConfig]], class_names: ClassNames
+    ) -> None:
+        self._models = models
+        self._class_names = class_names
+        self._cache: dict[str, Mapping[int, str]] = {}
+
+    def __getitem__(self, model_id: str) -> Mapping[int, str]:
+        if model_id not in self._cache:
+            model = self._models().get(model_id)
+            if model is None:
+                raise KeyError(model_id)
+            try:
+                self._cache[model_id] = dict(self._class_names(model))
+            except CamfleetError as exc:
+                log.warning("model %r: %s", model_id, exc)
+                raise KeyError(model_id) from exc
+        return self._cache[model_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._models())
+
+    def __len__(self) -> int:
+        return len(self._models())
+
+
+def build_fleet_engine(
+    fleet: FleetRepository,
+    location: StoreLocation,
+    class_names: ClassNames,
+    snapshot_store: str | None = None,
+) -> SharedEngine:
+    """A shared engine with no cameras yet and a store sink, set up from the database's fleet
+    settings (``snapshot_store`` overrides ``store.snapshot_store``): what ``camfleet serve``
+    runs in process and what each ``camfleet worker`` runs."""
+    runtime = fleet.runtime()
+    if runtime.mode != "shared":
+        log.warning("runtime.mode %r: the service and workers always run the shared engine",
+                    runtime.mode)
+        runtime = runtime.model_copy(update={"mode": "shared"})
+    store = fleet.store_settings()
+    if snapshot_store is not None:
+        store = store.model_copy(update={"snapshot_store": snapshot_store})
+    config = FleetConfig.model_construct(
+        models=fleet.models(), cameras=[], runtime=runtime, store=store
+    )
+    sink = StoreSinkFactory(location, ModelNames(fleet.models, class_names))(config)
+    return SharedEngine(config, sink=sink, cache_dir=location.data_dir / "cache")
 
 
 def start_embedded_engine(
     fleet: FleetRepository, location: StoreLocation, class_names: ClassNames,
-    interval_s: float = 1.0,
+    interval_s: float = 1.0, snapshot_store: str | None = None,
 ) -> EmbeddedEngine:
-    models = fleet.models()
-    runtime = fleet.runtime()
-    if runtime.mode != "shared":
-        log.warning("runtime.mode %r: camfleet serve always runs the shared engine", runtime.mode)
-        runtime = runtime.model_copy(update={"mode": "shared"})
-    config = FleetConfig.model_construct(
-        models=models, cameras=[], runtime=runtime, store=fleet.store_settings()
-    )
-    sink = StoreSinkFactory(location, _names(models, class_names))(config)
-    engine = SharedEngine(config, sink=sink, cache_dir=location.data_dir / "cache")
+    engine = build_fleet_engine(fleet, location, class_names, snapshot_store)
     engine.start()
     # cast: the run-time calls are the engine's side of INTERFACES.md ("Engine at run time").
     reconciler = Reconciler(

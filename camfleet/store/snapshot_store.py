@@ -33,6 +33,7 @@ __all__ = [
     "S3SnapshotStore",
     "SnapshotEntry",
     "SnapshotNotFoundError",
+    "SnapshotRefusedError",
     "SnapshotStore",
     "open_snapshot_store",
 ]
@@ -40,6 +41,10 @@ __all__ = [
 
 class SnapshotNotFoundError(StoreError):
     """A snapshot URI inside the store that names nothing (deleted by retention, say)."""
+
+
+class SnapshotRefusedError(StoreError):
+    """A URI outside the store's root (another folder, bucket or prefix; a path traversal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +79,8 @@ class SnapshotStore(Protocol):
         ...
 
 
-def _refuse(uri: str, root: str) -> StoreError:
-    return StoreError(
+def _refuse(uri: str, root: str) -> SnapshotRefusedError:
+    return SnapshotRefusedError(
         f"snapshot {uri!r} is outside the snapshot store {root}; only snapshots this store "
         "wrote can be read or deleted through it"
     )

@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from camfleet.api.app import create_app
 from camfleet.api.server import ServiceServer
 from camfleet.api.service import EngineView, Service
-from camfleet.api.snapshots import LocalSnapshotReader
+from camfleet.api.snapshots import SnapshotReader
 from camfleet.commands._service_db import open_service_db
 from camfleet.commands.demo import demo_fleet
 from camfleet.control.apikeys import ApiKeyStore
@@ -25,6 +25,7 @@ from camfleet.control.repository import FleetRepository, model_class_names
 from camfleet.engine.metrics import FleetMetrics
 from camfleet.store.location import snapshots_dir
 from camfleet.store.schema import EventRow
+from camfleet.store.snapshot_store import LocalSnapshotStore, SnapshotStore
 
 __all__ = ["FramesOnly", "Running", "insert_events", "jpeg", "running_service"]
 
@@ -70,7 +71,9 @@ class Running:
 
 
 @contextmanager
-def running_service(data_dir: Path, engine: EngineView | None = None) -> Iterator[Running]:
+def running_service(
+    data_dir: Path, engine: EngineView | None = None, snapshots: SnapshotStore | None = None
+) -> Iterator[Running]:
     db, location = open_service_db(None, data_dir)
     fleet = FleetRepository(db, model_class_names)
     fleet.import_fleet(demo_fleet())
@@ -79,7 +82,7 @@ def running_service(data_dir: Path, engine: EngineView | None = None) -> Iterato
     _, read_only = keys.create("viewer", read_only=True)
     service = Service(
         db=db, fleet=fleet, keys=keys, engine=engine,
-        read_snapshot=LocalSnapshotReader(location.snapshots_dir),
+        read_snapshot=SnapshotReader(snapshots or LocalSnapshotStore(location.snapshots_dir)),
     )
     if engine is not None:
         service.engine_started.set()

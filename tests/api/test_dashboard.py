@@ -22,7 +22,7 @@ from camfleet.api.app import create_app
 from camfleet.api.plan import PlanSettings
 from camfleet.api.server import ServiceServer
 from camfleet.api.service import Service
-from camfleet.api.snapshots import LocalSnapshotReader
+from camfleet.api.snapshots import SnapshotReader
 from camfleet.commands._service_db import open_service_db
 from camfleet.commands.demo import demo_fleet
 from camfleet.config import CameraConfig, FleetConfig
@@ -36,6 +36,7 @@ from camfleet.planner.profile import load_profile
 from camfleet.sources import Source, open_source
 from camfleet.sources.base import UInt8Image
 from camfleet.store.database import Database
+from camfleet.store.snapshot_store import LocalSnapshotStore
 from camfleet.store.writer import StoreWriter
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -163,7 +164,7 @@ def _serve(
         _seed_event(db, location.snapshots_dir, seeded_rule)
     service = Service(
         db=db, fleet=repository, keys=keys,
-        read_snapshot=LocalSnapshotReader(location.snapshots_dir),
+        read_snapshot=SnapshotReader(LocalSnapshotStore(location.snapshots_dir)),
         plan=PlanSettings(profile=load_profile(PROFILE), catalog=load_catalog()),
     )
     embedded: EmbeddedEngine | None = None

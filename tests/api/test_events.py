@@ -84,7 +84,7 @@ def test_snapshot_references_outside_the_folder_are_refused(api: Running) -> Non
         with api.client() as client:
             response = client.get("/api/v1/events/bikes-people-0000/snapshot.jpg")
         assert response.status_code == 404, reference
-        assert "outside the snapshot folder" in response.json()["detail"]
+        assert "outside this service's snapshot store" in response.json()["detail"]
     with api.client() as client:  # path-like ids never reach the file system
         assert client.get("/api/v1/events/..%2F..%2Fcamfleet.db/snapshot.jpg").status_code == 404
 

@@ -21,13 +21,14 @@ import pytest
 from camfleet.api.app import create_app
 from camfleet.api.server import ServiceServer
 from camfleet.api.service import EngineView, Service
-from camfleet.api.snapshots import LocalSnapshotReader
+from camfleet.api.snapshots import SnapshotReader
 from camfleet.commands._service_db import open_service_db
 from camfleet.config import FleetConfig
 from camfleet.control.apikeys import ApiKeyStore
 from camfleet.control.embedded import start_embedded_engine
 from camfleet.control.repository import FleetRepository, model_class_names
 from camfleet.engine.shared import SharedEngine
+from camfleet.store.snapshot_store import LocalSnapshotStore
 
 from .helpers import Running
 
@@ -95,7 +96,7 @@ def with_engine(tmp_path: Path) -> Iterator[Running]:
     embedded = start_embedded_engine(fleet, location, model_class_names, interval_s=0.2)
     service = Service(db=db, fleet=fleet, keys=keys, engine=cast(EngineView, embedded.engine),
                       reconciler=embedded.reconciler,
-                      read_snapshot=LocalSnapshotReader(location.snapshots_dir))
+                      read_snapshot=SnapshotReader(LocalSnapshotStore(location.snapshots_dir)))
     service.engine_started.set()
     server = ServiceServer(create_app(service), "127.0.0.1", 0)
     server.start()
