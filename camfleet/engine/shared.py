@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,7 @@ class SharedEngine:
         self._names: dict[str, dict[int, str]] = {}
         self._lanes: dict[str, ModelLane] = {}
         self._cameras: dict[str, _RunningCamera] = {}
+        self._cameras_per_model: Counter[str] = Counter()
         self._intakes: list[IntakeThread] = []
         self._control = threading.RLock()  # serializes start/stop and run-time changes
         self._registry = threading.Lock()  # guards the dicts above for readers (brief holds)
@@ -276,7 +278,8 @@ class SharedEngine:
                 self.sink.remove_camera(camera_id)
             self._latest.drop(camera_id)
             self.metrics.remove_camera(camera_id)
-            self._size_lanes()
+            self._cameras_per_model.subtract(running.config.models)
+            self._size_lanes(running.config.models)
 
     def replace_camera(self, camera: CameraConfig) -> None:
         """Restart one camera with a new configuration (remove, then add)."""
@@ -341,21 +344,23 @@ class SharedEngine:
                 slo_s=runtime.slo_ms / 1000.0,
                 metrics=self.metrics,
                 on_done=self._results.put,
-                capacity=self._lane_capacity(model_id, self._initial),
+                capacity=self._lane_capacity(
+                    model_id, sum(model_id in c.models for c in self._initial)
+                ),
                 prior_latency=warm_up(detector),
                 workers=min(inference_workers(runtime, cfg.provider), detector.in_flight),
             )
             with self._registry:
                 self._lanes[model_id] = lane
 
-    def _lane_capacity(self, model_id: str, cameras: Iterable[CameraConfig]) -> int:
-        using = sum(model_id in camera.models for camera in cameras)
-        return max(self._models[model_id].batch_limit * 2, using * 2)
+    def _lane_capacity(self, model_id: str, cameras_using: int) -> int:
+        return max(self._models[model_id].batch_limit * 2, cameras_using * 2)
 
-    def _size_lanes(self) -> None:
-        cameras = [running.config for running in self._cameras.values()]
-        for model_id, lane in self._lanes.items():
-            lane.set_capacity(self._lane_capacity(model_id, cameras))
+    def _size_lanes(self, model_ids: Iterable[str]) -> None:
+        for model_id in model_ids:
+            self._lanes[model_id].set_capacity(
+                self._lane_capacity(model_id, self._cameras_per_model[model_id])
+            )
 
     def _new_intake_thread(self) -> IntakeThread:
         thread = IntakeThread(f"intake-{len(self._intakes)}")
@@ -366,6 +371,9 @@ class SharedEngine:
         return thread
 
     def _start_camera(self, camera: CameraConfig) -> None:
+        if camera.id in self._cameras:
+            raise ConfigError(f"camera {camera.id!r} is listed twice; give each camera its "
+                              "own id")
         intake_thread = min(self._intakes, key=len)
         if len(intake_thread) >= _CAMERAS_PER_INTAKE_THREAD:
             intake_thread = self._new_intake_thread()
@@ -381,7 +389,8 @@ class SharedEngine:
             self._cameras[camera.id] = _RunningCamera(
                 camera, reader, slot, intake_thread, started_at=time.monotonic()
             )
-        self._size_lanes()
+        self._cameras_per_model.update(camera.models)
+        self._size_lanes(camera.models)
         reader.start()
 
     def _handle_result(self, work: Work, detections: Detections) -> None:
