@@ -36,7 +36,9 @@ from camfleet.bench.trial import TrialSpec, build_fleet
 from camfleet.config import CameraConfig, FleetConfig
 from camfleet.engine import SharedEngine
 from camfleet.engine.models import load_fleet_models
-from camfleet.frames import Detections
+from camfleet.engine.results import ResultsStage
+from camfleet.engine.work import Work
+from camfleet.frames import Detections, Frame
 from camfleet.model import Detector
 from camfleet.paths import BUNDLED_MODEL
 from camfleet.store.location import StoreLocation
@@ -156,6 +158,51 @@ def run_once(args: argparse.Namespace, results_threads: int, scratch: Path) -> d
     }
 
 
+def run_stage_only(args: argparse.Namespace, results_threads: int, scratch: Path) -> dict[str, Any]:
+    """The results stage alone at full speed: pre-made results for every camera (moving
+    boxes), queued as fast as the stage takes them, through the real sink (ByteTrack, rules,
+    SQLite writer). Its frames/s is the ceiling the results stage puts on a device."""
+    spec = TrialSpec(
+        mode="shared", cameras=args.cameras, source="synthetic:1280x720@15",
+        model_path=args.model, provider="cpu", analyze_fps=2.0, slo_ms=500.0,
+        duration_s=args.duration, warmup_s=0.0, gating=False, max_batch=args.max_batch,
+        cache_dir=str(scratch / "cache"),
+    )
+    fleet = with_rules(build_fleet(spec))
+    sink = StoreSinkFactory(StoreLocation(None, scratch / "store"), model_names(fleet))(fleet)
+    handled = [0]
+
+    def handle(work: Work, detections: Detections) -> None:
+        sink.on_result(work.frame, work.model_id, detections)
+        handled[0] += 1  # one increment per frame; a lost race only undercounts
+
+    stage = ResultsStage(results_threads, handle, queue_size=64 * results_threads)
+    ids = [camera.id for camera in fleet.cameras]
+    for camera_id in ids:
+        stage.assign(camera_id)
+    boxes = SimulatedDevice.__new__(SimulatedDevice)
+    boxes.boxes = max(args.boxes, 1)
+    image = np.zeros((720, 1280, 3), np.uint8)
+    stage.start()
+    began = time.monotonic()
+    started, handled_before = began + args.warmup, 0  # first tracks and events: warm-up
+    seq = 0
+    while (now := time.monotonic()) - began < args.warmup + args.duration:
+        if handled_before == 0 and now >= started:
+            handled_before = handled[0]
+        for camera_id in ids:
+            frame = Frame(camera_id, seq, time.monotonic(), image, wall_time=time.time())
+            stage.put(Work(frame, "bench", image, (0, 0)), boxes._moving_boxes(720, 1280))
+        seq += 1
+    elapsed = time.monotonic() - started
+    done = handled[0] - handled_before  # queued results still waiting are not counted
+    stage.stop(timeout=60)
+    sink.close()
+    return {"results_threads": results_threads, "stage_only": True, "cameras": args.cameras,
+            "boxes_per_frame": boxes.boxes, "results_frames_s": round(done / elapsed, 1),
+            "cores": psutil.cpu_count()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=200)
@@ -168,11 +215,14 @@ def main() -> None:
                         help="moving boxes per frame, with tracking and rules (default: none)")
     parser.add_argument("--results-threads", type=int, nargs="+", default=[1],
                         help="results threads; several values run one engine each, in turn")
+    parser.add_argument("--stage-only", action="store_true",
+                        help="measure the results stage alone at full speed (no engine)")
     parser.add_argument("--model", default=str(BUNDLED_MODEL), help="default: the bundled model")
     args = parser.parse_args()
+    run = run_stage_only if args.stage_only else run_once
     for results_threads in args.results_threads:
         with tempfile.TemporaryDirectory() as scratch:
-            print(json.dumps(run_once(args, results_threads, Path(scratch))), flush=True)
+            print(json.dumps(run(args, results_threads, Path(scratch))), flush=True)
 
 
 if __name__ == "__main__":
