@@ -244,13 +244,7 @@ class SharedEngine:
             if camera.id in self._cameras:
                 raise ConfigError(f"camera {camera.id!r} is already running; use "
                                   "replace_camera to change it")
-            unknown = [m for m in camera.models if m not in self._models]
-            if unknown:
-                raise ConfigError(
-                    f"camera {camera.id!r}: model {unknown[0]!r} is not registered (models: "
-                    f"{', '.join(sorted(self._models)) or 'none'}); register it with "
-                    "set_models first"
-                )
+            self._check_models(camera)
             missing = [m for m in camera.models if m not in self._lanes]
             self._load_lanes(missing)
             for model_id in missing:
@@ -284,9 +278,19 @@ class SharedEngine:
     def replace_camera(self, camera: CameraConfig) -> None:
         """Restart one camera with a new configuration (remove, then add)."""
         with self._control:
+            self._check_models(camera)  # before the running camera is stopped
             if camera.id in self._cameras:
                 self.remove_camera(camera.id)
             self.add_camera(camera)
+
+    def _check_models(self, camera: CameraConfig) -> None:
+        unknown = [m for m in camera.models if m not in self._models]
+        if unknown:
+            raise ConfigError(
+                f"camera {camera.id!r}: model {unknown[0]!r} is not registered (models: "
+                f"{', '.join(sorted(self._models)) or 'none'}); register it with "
+                "set_models first"
+            )
 
     # -- what the API and probes read ----------------------------------------------------------
 
