@@ -82,9 +82,12 @@ class SimulatedDevice:
         return [self._moving_boxes(height, width) for height, width in batch.original_shapes]
 
     def _moving_boxes(self, height: int, width: int) -> Detections:
-        """``boxes`` people walking left to right at 80 px/s, evenly spaced."""
+        return self.boxes_at(time.monotonic(), height, width)
+
+    def boxes_at(self, t: float, height: int, width: int) -> Detections:
+        """``boxes`` people walking left to right at 80 px/s at time ``t``, evenly spaced."""
         lane = np.arange(self.boxes, dtype=np.float32)
-        x = (time.monotonic() * 80.0 + lane * width / self.boxes) % (width - 40)
+        x = (t * 80.0 + lane * width / self.boxes) % (width - 40)
         y = (lane + 0.5) * height / (self.boxes + 1)
         xyxy = np.stack([x, y - 40, x + 40, y + 40], axis=1)
         return Detections(xyxy, np.full(self.boxes, 0.9, np.float32),
@@ -183,16 +186,19 @@ def run_stage_only(args: argparse.Namespace, results_threads: int, scratch: Path
     boxes = SimulatedDevice.__new__(SimulatedDevice)
     boxes.boxes = max(args.boxes, 1)
     image = np.zeros((720, 1280, 3), np.uint8)
-    stage.start()
+    stage.start()  # (no capture -> result latency here: frames are made faster than 2 fps)
     began = time.monotonic()
     started, handled_before = began + args.warmup, 0  # first tracks and events: warm-up
-    seq = 0
+    seq, epoch = 0, time.time()
     while (now := time.monotonic()) - began < args.warmup + args.duration:
         if handled_before == 0 and now >= started:
             handled_before = handled[0]
+        # Frames carry the capture times of a 2 fps camera, however fast the stage runs:
+        # tracks and events then see the same scene in every configuration.
+        wall_time = epoch + seq * 0.5
         for camera_id in ids:
-            frame = Frame(camera_id, seq, time.monotonic(), image, wall_time=time.time())
-            stage.put(Work(frame, "bench", image, (0, 0)), boxes._moving_boxes(720, 1280))
+            frame = Frame(camera_id, seq, time.monotonic(), image, wall_time=wall_time)
+            stage.put(Work(frame, "bench", image, (0, 0)), boxes.boxes_at(seq * 0.5, 720, 1280))
         seq += 1
     elapsed = time.monotonic() - started
     done = handled[0] - handled_before  # queued results still waiting are not counted
