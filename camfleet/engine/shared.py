@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 _CAMERAS_PER_INTAKE_THREAD = 64
 _RESULTS_QUEUE = 4096
+_MIN_RESULTS_THREADS = 4
 _MAX_RESULTS_THREADS = 8
 _READER_STOP_S = 5.0
 
@@ -60,8 +61,12 @@ def default_max_wait_s(slo_ms: float) -> float:
 
 
 def default_results_threads() -> int:
-    """One results thread per core, at most eight."""
-    return max(1, min(os.cpu_count() or 1, _MAX_RESULTS_THREADS))
+    """One results thread per core, at least four and at most eight.
+
+    At least four even on 2 cores: inside the engine the sink's Python shares the interpreter
+    lock with every reader, intake and lane thread, and one results thread fell 1.7 s behind
+    where four kept up (BENCHMARKS.md, results stage)."""
+    return max(_MIN_RESULTS_THREADS, min(os.cpu_count() or 1, _MAX_RESULTS_THREADS))
 
 
 def open_camera(camera: CameraConfig) -> Callable[[], Source]:
@@ -114,7 +119,7 @@ class SharedEngine:
     ``cameras`` overrides ``fleet.cameras`` and may be empty (a service with no cameras yet;
     a :class:`FleetConfig` itself needs one). A ``sink`` already knows the cameras the engine
     starts with; it hears of later ones through ``add_camera`` / ``remove_camera``.
-    ``results_threads`` defaults to one per core (at most eight).
+    ``results_threads`` defaults to one per core (four to eight).
     """
 
     def __init__(
