@@ -110,7 +110,7 @@ def test_adding_a_camera_whose_rule_names_an_unknown_class_is_refused() -> None:
     assert writer.events == []
 
 
-def test_stored_sink_queues_a_commit_marker_per_frame_and_publishes_new_rules() -> None:
+def test_stored_sink_reports_commits_to_its_listener_and_publishes_new_rules() -> None:
     writer = FakeWriter()
     fleet = fleet_with(cam("a"))
     analytics = AnalyticsSink(fleet, {"default": NAMES}, writer)
@@ -126,6 +126,35 @@ def test_stored_sink_queues_a_commit_marker_per_frame_and_publishes_new_rules() 
     assert [hooks[0].url for hooks in writer.webhooks[-1].values()] == [HOOK["url"]]
     sink.remove_camera("b")
     assert writer.camera_rows[-1] == ["a"] and writer.webhooks[-1] == {}
+
+
+class SilentWriter(FakeWriter):
+    """A writer whose commits are never reported (or whose markers were lost)."""
+
+    def put_marker(self, camera_id: str, captured_at: float) -> None:
+        self.markers.append((camera_id, captured_at))
+
+
+def test_a_camera_has_one_marker_waiting_at_most_until_it_times_out(clock) -> None:
+    writer = SilentWriter()
+    fleet = fleet_with(cam("a"))
+    analytics = AnalyticsSink(fleet, {"default": NAMES}, writer)
+    sink = StoredAnalyticsSink(analytics, writer, fleet, clock=clock,  # type: ignore[arg-type]
+                               marker_timeout_s=30.0)
+    for seq in range(5):
+        frame, found = fall("a", seq)
+        sink.on_result(frame, "default", found)
+        clock.advance(1.0)
+    assert writer.markers == [("a", 0.0)]  # the buffer is not flooded while nothing commits
+    clock.advance(30.0)
+    frame, found = fall("a", 5)
+    sink.on_result(frame, "default", found)
+    assert writer.markers == [("a", 0.0), ("a", 5.0)]
+    assert writer.listener is not None
+    writer.listener("a", 2.0)  # committed: the next frame queues a marker again
+    frame, found = fall("a", 6)
+    sink.on_result(frame, "default", found)
+    assert writer.markers[-1] == ("a", 6.0)
 
 
 class CommitNow:
