@@ -188,3 +188,28 @@ def test_engine_wires_capture_to_committed_latency_to_a_reporting_sink(tmp_path:
     (snapshot_camera,) = engine.metrics.snapshot().cameras
     assert snapshot_camera.committed_p50_ms == 500.0
     assert snapshot_camera.p50_ms < 500.0
+
+
+def test_capture_to_committed_is_measured_through_the_real_store(tmp_path: Path) -> None:
+    from camfleet.store.location import StoreLocation
+    from camfleet.store.writer import StoreWriter
+    from camfleet.wiring import StoreSinkFactory
+
+    if not hasattr(StoreWriter, "put_marker"):
+        pytest.skip("this branch's StoreWriter has no commit markers yet (branch store)")
+    fleet = tiny_fleet(tiny_model(tmp_path), [camera("cam0"), camera("cam1")])
+    sink = StoreSinkFactory(StoreLocation(None, tmp_path / "data"), {"tiny": {0: "a", 1: "b"}})(
+        fleet
+    )
+    engine = SharedEngine(fleet, sink=sink, cache_dir=tmp_path / "cache")
+    engine.start()
+    try:
+        assert wait_until(lambda: engine.metrics.snapshot().committed_samples >= 4, 20)
+    finally:
+        engine.stop()
+    snapshot = engine.metrics.snapshot()
+    # a commit comes after the result was handed over, in the writer's next batch
+    assert snapshot.committed_p50_ms > snapshot.latency_p50_ms
+    assert engine.metrics.registry.get_sample_value(
+        "camfleet_capture_to_committed_seconds_count", {"camera": "cam0"}
+    ) >= 1
