@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -39,13 +40,21 @@ def model_names(fleet: FleetConfig) -> dict[str, dict[int, str]]:
 class StoredAnalyticsSink:
     """Tracking and rules (:class:`AnalyticsSink`) feeding a started :class:`StoreWriter`.
 
-    After each analysed frame it queues a commit marker for the writer: when the batch
-    holding the frame's records commits, the writer reports capture -> committed to the
-    listener set with :meth:`set_commit_listener` (the engine's metrics).
+    It also samples capture -> committed: after a camera's frame it queues a commit marker
+    for the writer, which reports (camera, seconds since capture) when the batch holding it
+    commits; the report goes to the listener set with :meth:`set_commit_listener` (the
+    engine's metrics). A camera has at most one marker waiting (or a new one after
+    ``marker_timeout_s``, should the writer have lost it), so markers never crowd records out
+    of the writer's buffer during a database outage.
     """
 
     def __init__(
-        self, analytics: AnalyticsSink, writer: StoreWriter, fleet: FleetConfig | None = None
+        self,
+        analytics: AnalyticsSink,
+        writer: StoreWriter,
+        fleet: FleetConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        marker_timeout_s: float = 30.0,
     ) -> None:
         self.analytics = analytics
         self.writer = writer
@@ -54,22 +63,46 @@ class StoredAnalyticsSink:
             {camera.id: camera for camera in fleet.cameras} if fleet is not None else {}
         )
         self._fleet = fleet
+        self._clock = clock
+        self._marker_timeout_s = marker_timeout_s
+        self._waiting: dict[str, float] = {}  # camera -> when its marker was queued
+        self._markers_lock = threading.Lock()  # never held while calling the writer
+        self._listener: CommitListener | None = None
+        # The writer's commit hooks (``put_marker``, ``set_commit_listener``) come with the
+        # store's commit markers; without them capture -> committed is simply not measured.
         self._put_marker: Callable[[str, float], None] | None = getattr(
             writer, "put_marker", None
         )
+        set_listener = getattr(writer, "set_commit_listener", None)
+        if self._put_marker is not None and set_listener is not None:
+            set_listener(self._on_commit)
+        else:
+            self._put_marker = None
 
     def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None:
         self.analytics.on_result(frame, model_id, detections)
-        if self._put_marker is not None:
-            self._put_marker(frame.camera_id, frame.captured_at)
+        if self._put_marker is None:
+            return
+        now = self._clock()
+        with self._markers_lock:
+            queued_at = self._waiting.get(frame.camera_id)
+            if queued_at is not None and now - queued_at < self._marker_timeout_s:
+                return
+            self._waiting[frame.camera_id] = now
+        self._put_marker(frame.camera_id, frame.captured_at)
 
     def set_commit_listener(self, listener: CommitListener | None) -> None:
-        set_listener = getattr(self.writer, "set_commit_listener", None)
-        if set_listener is None:
+        if self._put_marker is None:
             log.warning("store: this writer cannot report commits; capture -> committed "
                         "latency is not measured")
-            return
-        set_listener(listener)
+        self._listener = listener
+
+    def _on_commit(self, camera_id: str, seconds: float) -> None:
+        with self._markers_lock:
+            self._waiting.pop(camera_id, None)
+        listener = self._listener
+        if listener is not None:
+            listener(camera_id, seconds)
 
     def add_camera(self, camera: CameraConfig) -> None:
         self.analytics.add_camera(camera)
@@ -79,6 +112,8 @@ class StoredAnalyticsSink:
 
     def remove_camera(self, camera_id: str) -> None:
         self.analytics.remove_camera(camera_id)
+        with self._markers_lock:
+            self._waiting.pop(camera_id, None)
         with self._lock:
             self._cameras.pop(camera_id, None)
             self._publish()

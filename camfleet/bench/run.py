@@ -66,6 +66,8 @@ def _mode_entry(result: CapacityResult, gating: bool, limit: int) -> dict[str, A
         "capacity": result.capacity,
         "p50_ms": best.p50_ms if best else nan,
         "p99_ms": best.p99_ms if best else nan,
+        "committed_p50_ms": best.committed_p50_ms if best else nan,
+        "committed_p99_ms": best.committed_p99_ms if best else nan,
         "img_s": best.img_s if best else 0.0,
         "shed_pct": best.shed_pct if best else nan,
         "rss_mb": best.rss_mb if best else nan,
@@ -79,7 +81,8 @@ def _mode_entry(result: CapacityResult, gating: bool, limit: int) -> dict[str, A
         "trials": [
             {k: getattr(t, k) for k in ("cameras", "passed", "p50_ms", "p90_ms", "p99_ms",
                                          "img_s", "shed_pct", "rss_mb", "mean_batch", "gated",
-                                         "shed", "dropped", "stage_p50_ms")}
+                                         "shed", "dropped", "stage_p50_ms",
+                                         "committed_p50_ms", "committed_p99_ms")}
             for t in result.trials
         ],
     }

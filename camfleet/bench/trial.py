@@ -60,6 +60,10 @@ class TrialResult:
     rss_mb: float
     elapsed_s: float
     stage_p50_ms: dict[str, float]
+    # capture -> committed to the database (store lag); NaN without a store, and in
+    # results written before it was measured. p50/p90/p99 above are capture -> result.
+    committed_p50_ms: float = float("nan")
+    committed_p99_ms: float = float("nan")
 
 
 def build_fleet(spec: TrialSpec) -> FleetConfig:
@@ -149,6 +153,8 @@ def run_trial(spec: TrialSpec) -> TrialResult:
         rss_mb=rss_mb,
         elapsed_s=snapshot.elapsed_s,
         stage_p50_ms=snapshot.stage_p50_ms,
+        committed_p50_ms=snapshot.committed_p50_ms,
+        committed_p99_ms=snapshot.committed_p99_ms,
     )
 
 

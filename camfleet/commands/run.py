@@ -64,6 +64,11 @@ def run(
         "SQLite in the data directory.",
     ),
     refresh: float = typer.Option(1.0, help="Live table refresh interval, seconds."),
+    stall_timeout: float = typer.Option(
+        60.0, min=1.0,
+        help="/healthz fails when a stage holding work (a streaming source, a model lane, "
+        "the results threads) has made no progress for this many seconds.",
+    ),
 ) -> None:
     """Run every camera of a fleet on this device until Ctrl-C (or --duration).
 
@@ -99,7 +104,10 @@ def run(
     if metrics_port is not None:
         try:
             server = WorkerHttpServer(
-                engine.metrics.registry, healthy=lambda: not stop.is_set(),
+                engine.metrics.registry,
+                healthy=lambda: (
+                    not stop.is_set() and engine.last_progress_age_s() < stall_timeout
+                ),
                 ready=started.is_set, port=metrics_port,
             )
         except OSError as exc:  # taken since the check above

@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 _CAMERAS_PER_INTAKE_THREAD = 64
 _RESULTS_QUEUE = 4096
+_MIN_RESULTS_THREADS = 4
 _MAX_RESULTS_THREADS = 8
 _READER_STOP_S = 5.0
 
@@ -59,8 +61,12 @@ def default_max_wait_s(slo_ms: float) -> float:
 
 
 def default_results_threads() -> int:
-    """One results thread per core, at most eight."""
-    return max(1, min(os.cpu_count() or 1, _MAX_RESULTS_THREADS))
+    """One results thread per core, at least four and at most eight.
+
+    At least four even on 2 cores: inside the engine the sink's Python shares the interpreter
+    lock with every reader, intake and lane thread, and one results thread fell 1.7 s behind
+    where four kept up (BENCHMARKS.md, results stage)."""
+    return max(_MIN_RESULTS_THREADS, min(os.cpu_count() or 1, _MAX_RESULTS_THREADS))
 
 
 def open_camera(camera: CameraConfig) -> Callable[[], Source]:
@@ -115,7 +121,7 @@ class SharedEngine:
     ``cameras`` overrides ``fleet.cameras`` and may be empty (a service with no cameras yet;
     a :class:`FleetConfig` itself needs one). A ``sink`` already knows the cameras the engine
     starts with; it hears of later ones through ``add_camera`` / ``remove_camera``.
-    ``results_threads`` defaults to one per core (at most eight).
+    ``results_threads`` defaults to one per core (four to eight).
     """
 
     def __init__(
@@ -139,6 +145,7 @@ class SharedEngine:
         self._names: dict[str, dict[int, str]] = {}
         self._lanes: dict[str, ModelLane] = {}
         self._cameras: dict[str, _RunningCamera] = {}
+        self._cameras_per_model: Counter[str] = Counter()
         self._intakes: list[IntakeThread] = []
         self._control = threading.RLock()  # serializes start/stop and run-time changes
         self._registry = threading.Lock()  # guards the dicts above for readers (brief holds)
@@ -244,13 +251,7 @@ class SharedEngine:
             if camera.id in self._cameras:
                 raise ConfigError(f"camera {camera.id!r} is already running; use "
                                   "replace_camera to change it")
-            unknown = [m for m in camera.models if m not in self._models]
-            if unknown:
-                raise ConfigError(
-                    f"camera {camera.id!r}: model {unknown[0]!r} is not registered (models: "
-                    f"{', '.join(sorted(self._models)) or 'none'}); register it with "
-                    "set_models first"
-                )
+            self._check_models(camera)
             missing = [m for m in camera.models if m not in self._lanes]
             self._load_lanes(missing)
             for model_id in missing:
@@ -278,14 +279,25 @@ class SharedEngine:
                 self.sink.remove_camera(camera_id)
             self._latest.drop(camera_id)
             self.metrics.remove_camera(camera_id)
-            self._size_lanes()
+            self._cameras_per_model.subtract(running.config.models)
+            self._size_lanes(running.config.models)
 
     def replace_camera(self, camera: CameraConfig) -> None:
         """Restart one camera with a new configuration (remove, then add)."""
         with self._control:
+            self._check_models(camera)  # before the running camera is stopped
             if camera.id in self._cameras:
                 self.remove_camera(camera.id)
             self.add_camera(camera)
+
+    def _check_models(self, camera: CameraConfig) -> None:
+        unknown = [m for m in camera.models if m not in self._models]
+        if unknown:
+            raise ConfigError(
+                f"camera {camera.id!r}: model {unknown[0]!r} is not registered (models: "
+                f"{', '.join(sorted(self._models)) or 'none'}); register it with "
+                "set_models first"
+            )
 
     # -- what the API and probes read ----------------------------------------------------------
 
@@ -343,21 +355,23 @@ class SharedEngine:
                 slo_s=runtime.slo_ms / 1000.0,
                 metrics=self.metrics,
                 on_done=self._results.put,
-                capacity=self._lane_capacity(model_id, self._initial),
+                capacity=self._lane_capacity(
+                    model_id, sum(model_id in c.models for c in self._initial)
+                ),
                 prior_latency=warm_up(detector),
                 workers=min(inference_workers(runtime, cfg.provider), detector.in_flight),
             )
             with self._registry:
                 self._lanes[model_id] = lane
 
-    def _lane_capacity(self, model_id: str, cameras: Iterable[CameraConfig]) -> int:
-        using = sum(model_id in camera.models for camera in cameras)
-        return max(self._models[model_id].batch_limit * 2, using * 2)
+    def _lane_capacity(self, model_id: str, cameras_using: int) -> int:
+        return max(self._models[model_id].batch_limit * 2, cameras_using * 2)
 
-    def _size_lanes(self) -> None:
-        cameras = [running.config for running in self._cameras.values()]
-        for model_id, lane in self._lanes.items():
-            lane.set_capacity(self._lane_capacity(model_id, cameras))
+    def _size_lanes(self, model_ids: Iterable[str]) -> None:
+        for model_id in model_ids:
+            self._lanes[model_id].set_capacity(
+                self._lane_capacity(model_id, self._cameras_per_model[model_id])
+            )
 
     def _new_intake_thread(self) -> IntakeThread:
         thread = IntakeThread(f"intake-{len(self._intakes)}")
@@ -368,6 +382,9 @@ class SharedEngine:
         return thread
 
     def _start_camera(self, camera: CameraConfig) -> None:
+        if camera.id in self._cameras:
+            raise ConfigError(f"camera {camera.id!r} is listed twice; give each camera its "
+                              "own id")
         intake_thread = min(self._intakes, key=len)
         if len(intake_thread) >= _CAMERAS_PER_INTAKE_THREAD:
             intake_thread = self._new_intake_thread()
@@ -383,7 +400,8 @@ class SharedEngine:
             self._cameras[camera.id] = _RunningCamera(
                 camera, reader, slot, intake_thread, started_at=time.monotonic()
             )
-        self._size_lanes()
+        self._cameras_per_model.update(camera.models)
+        self._size_lanes(camera.models)
         reader.start()
 
     def _handle_result(self, work: Work, detections: Detections) -> None:

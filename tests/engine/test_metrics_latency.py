@@ -62,3 +62,22 @@ def test_a_removed_camera_loses_its_series_and_ignores_late_results(clock) -> No
     metrics.add_camera("gone")  # the same id added again counts afresh
     metrics.result_latency("gone", 0.1)
     assert metrics.snapshot().cameras[0].analysed == 1
+
+
+def test_snapshot_computes_percentiles_after_releasing_the_lock(clock, monkeypatch) -> None:
+    from camfleet.engine import metrics as metrics_module
+
+    metrics = FleetMetrics(clock=clock)
+    metrics.result_latency("cam", 0.1)
+    metrics.batch("m", 2, inference_s=0.01)
+    held_during: list[bool] = []
+    real = metrics_module.percentile_ms
+
+    def spying(samples, q):  # type: ignore[no-untyped-def]
+        held_during.append(metrics._lock.locked())
+        return real(samples, q)
+
+    monkeypatch.setattr(metrics_module, "percentile_ms", spying)
+    snapshot = metrics.snapshot()
+    assert snapshot.latency_p50_ms == 100.0
+    assert held_during and not any(held_during)

@@ -82,6 +82,10 @@ def test_an_engine_without_cameras_gets_cameras_and_models_at_run_time(tmp_path:
         with pytest.raises(ConfigError, match="already running; use replace_camera"):
             engine.add_camera(camera_config("late", model="other"))
         assert wait_until(lambda: len(sink.times("late")) >= 2, 10)
+        with pytest.raises(ConfigError, match="model 'nope' is not registered"):
+            engine.replace_camera(camera_config("late", model="nope"))
+        assert engine.camera_ids() == frozenset({"late"})  # still running, untouched
+        assert sink.removed == []
         engine.replace_camera(camera_config("late", fps=2.0, model="tiny"))
         replaced_at = time.monotonic()
         assert wait_until(
