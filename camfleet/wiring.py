@@ -68,33 +68,19 @@ class StoredAnalyticsSink:
         self._waiting: dict[str, float] = {}  # camera -> when its marker was queued
         self._markers_lock = threading.Lock()  # never held while calling the writer
         self._listener: CommitListener | None = None
-        # The writer's commit hooks (``put_marker``, ``set_commit_listener``) come with the
-        # store's commit markers; without them capture -> committed is simply not measured.
-        self._put_marker: Callable[[str, float], None] | None = getattr(
-            writer, "put_marker", None
-        )
-        set_listener = getattr(writer, "set_commit_listener", None)
-        if self._put_marker is not None and set_listener is not None:
-            set_listener(self._on_commit)
-        else:
-            self._put_marker = None
+        writer.set_commit_listener(self._on_commit)
 
     def on_result(self, frame: Frame, model_id: str, detections: Detections) -> None:
         self.analytics.on_result(frame, model_id, detections)
-        if self._put_marker is None:
-            return
         now = self._clock()
         with self._markers_lock:
             queued_at = self._waiting.get(frame.camera_id)
             if queued_at is not None and now - queued_at < self._marker_timeout_s:
                 return
             self._waiting[frame.camera_id] = now
-        self._put_marker(frame.camera_id, frame.captured_at)
+        self.writer.put_marker(frame.camera_id, frame.captured_at)
 
     def set_commit_listener(self, listener: CommitListener | None) -> None:
-        if self._put_marker is None:
-            log.warning("store: this writer cannot report commits; capture -> committed "
-                        "latency is not measured")
         self._listener = listener
 
     def _on_commit(self, camera_id: str, seconds: float) -> None:
@@ -124,9 +110,7 @@ class StoredAnalyticsSink:
             return
         fleet = self._fleet.model_copy(update={"cameras": list(self._cameras.values())})
         self.writer.upsert_cameras_models(fleet)
-        set_webhooks = getattr(self.writer, "set_webhooks", None)
-        if set_webhooks is not None:
-            set_webhooks(webhooks_by_rule(fleet))
+        self.writer.set_webhooks(webhooks_by_rule(fleet))
 
     def close(self) -> None:
         """Close open events, then flush everything buffered to the database."""

@@ -18,6 +18,7 @@ from camfleet.store.queries import count_totals, parse_when
 from camfleet.store.writer import StoreWriter
 
 from .helpers import T0, make_event
+from .test_database import HEAD
 
 MINUTE = int(T0 // 60)
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -147,8 +148,8 @@ def test_count_totals_on_each_backend(db_url: str, tmp_path: Path) -> None:
 
 def test_db_commands(tmp_path: Path) -> None:
     target = ["--data-dir", str(tmp_path)]
-    assert "at revision 0001" in _cli("db", "upgrade", *target).stdout
-    assert "at revision 0001" in _cli("db", "current", *target).stdout
+    assert f"at revision {HEAD}" in _cli("db", "upgrade", *target).stdout
+    assert f"at revision {HEAD}" in _cli("db", "current", *target).stdout
     assert "deleted 0 events" in _cli("db", "prune", *target).stdout
     assert "at revision base" in _cli("db", "downgrade", "base", *target).stdout
 
