@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from camfleet.events import CommitReporting, ResultSink
 from camfleet.frames import Detections
 from camfleet.model import Detector
 from camfleet.sources import CameraReader, FrameSlot, Source, open_source
+from camfleet.sources.keyframe import LatestKeyframe
 
 __all__ = ["SharedEngine", "default_max_wait_s", "default_results_threads", "open_camera",
            "warm_up"]
@@ -110,6 +111,7 @@ class _RunningCamera:
     slot: FrameSlot
     intake_thread: IntakeThread
     started_at: float  # results of frames captured before this belong to an earlier run
+    main_stream: LatestKeyframe | None = None  # with a detect_source: snapshots come from here
     frames_seen: int = 0
     last_frame_at: float = field(default_factory=time.monotonic)
     dropped_seen: int = 0
@@ -186,7 +188,12 @@ class SharedEngine:
         with self._control:
             if not self._running.is_set():
                 return
-            readers = [camera.reader for camera in self._cameras.values()]
+            readers: list[CameraReader | LatestKeyframe] = [
+                reader
+                for camera in self._cameras.values()
+                for reader in (camera.reader, camera.main_stream)
+                if reader is not None
+            ]
             for reader in readers:
                 reader.stop(timeout=0)
             deadline = time.monotonic() + _READER_STOP_S
@@ -270,11 +277,17 @@ class SharedEngine:
                 raise ConfigError(f"camera {camera_id!r} is not running (running: "
                                   f"{', '.join(sorted(self._cameras)) or 'none'})")
             running.reader.stop(timeout=0)
+            if running.main_stream is not None:
+                running.main_stream.stop(timeout=0)
             running.intake_thread.remove(camera_id)
             self._results.unassign(camera_id)
-            if not running.reader.stop(timeout=_READER_STOP_S):
-                log.warning("camera %r: source did not stop within %g s; leaving it",
-                            camera_id, _READER_STOP_S)
+            deadline = time.monotonic() + _READER_STOP_S
+            for reader in (running.reader, running.main_stream):
+                if reader is not None and not reader.stop(
+                    timeout=max(0.0, deadline - time.monotonic())
+                ):
+                    log.warning("camera %r: source did not stop within %g s; leaving it",
+                                camera_id, _READER_STOP_S)
             if self.sink is not None:
                 self.sink.remove_camera(camera_id)
             self._latest.drop(camera_id)
@@ -396,12 +409,21 @@ class SharedEngine:
         self._results.assign(camera.id)
         intake_thread.add(slot, intake)
         reader = CameraReader(camera.id, factory=open_camera(camera), slot=slot)
+        main_stream = None
+        if camera.detect_source is not None:
+            main_stream = LatestKeyframe(
+                camera.source, camera.id, hwaccel=camera.hwaccel, loop=camera.loop,
+                realtime=camera.realtime,
+            )
         with self._registry:
             self._cameras[camera.id] = _RunningCamera(
-                camera, reader, slot, intake_thread, started_at=time.monotonic()
+                camera, reader, slot, intake_thread, started_at=time.monotonic(),
+                main_stream=main_stream,
             )
         self._cameras_per_model.update(camera.models)
         self._size_lanes(camera.models)
+        if main_stream is not None:  # first: its first keyframe is ready for the first events
+            main_stream.start()
         reader.start()
 
     def _handle_result(self, work: Work, detections: Detections) -> None:
@@ -409,6 +431,10 @@ class SharedEngine:
         running = self._cameras.get(frame.camera_id)
         if running is None or frame.captured_at < running.started_at:
             return  # removed, or a frame of the camera's previous run
+        if running.main_stream is not None:
+            keyframe = running.main_stream.latest()
+            if keyframe is not None:
+                frame = replace(frame, snapshot_image=keyframe.image)
         if self.sink is not None:
             started = time.monotonic()
             try:
