@@ -31,6 +31,7 @@ from camfleet.deploy.gpu_nodes import (
 from camfleet.deploy.monitoring import service_monitor
 from camfleet.deploy.sizing import Mode, Sizing, size_workers
 from camfleet.deploy.workloads import (
+    API_SECRET,
     DATABASE_SECRET,
     FLEET_SECRET,
     Names,
@@ -250,7 +251,8 @@ def render_eks(
         f"Secret {FLEET_SECRET} (key: fleet.yaml; create it from your fleet YAML). " + secret_hint,
         "manifests/20-database.yaml": "Single-instance PostgreSQL for small installs. "
         + secret_hint,
-        "manifests/30-control-plane.yaml": "camfleet serve --no-engine: the API. " + secret_hint,
+        "manifests/30-control-plane.yaml": "camfleet serve --no-engine: the API. Needs Secret "
+        f"{API_SECRET} (key: token, from `camfleet apikey token`). " + secret_hint,
         "manifests/40-workers.yaml": "GPU workers; each leases up to "
         f"{sizing.worker_capacity} camera(s) from the database. {secret_hint}\n"
         f"Requests: {sizing.basis}.",

@@ -18,6 +18,7 @@ from camfleet.deploy.sizing import Sizing
 from camfleet.store.location import SNAPSHOT_STORE_ENV
 
 __all__ = [
+    "API_SECRET",
     "CONTROL_PORT",
     "DATABASE_SECRET",
     "FLEET_SECRET",
@@ -42,6 +43,7 @@ METRICS_PORT = 9400
 CONTROL_PORT = 8080
 DATABASE_SECRET = "camfleet-database"
 FLEET_SECRET = "camfleet-fleet"
+API_SECRET = "camfleet-api"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_LABEL = ("camfleet.io/node-role", "gpu")
 GPU_TAINT = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
@@ -296,7 +298,15 @@ def control_plane(names: Names, snapshot_store: str | None, replicas: int = 2) -
             "--port",
             str(CONTROL_PORT),
         ],
-        "env": _store_env(snapshot_store),
+        # serve refuses a non-loopback address without a key: the first one comes from a
+        # Secret (`camfleet apikey token`), stored hashed as the key named 'env'.
+        "env": [
+            *_store_env(snapshot_store),
+            {
+                "name": "CAMFLEET_API_KEY",
+                "valueFrom": {"secretKeyRef": {"name": API_SECRET, "key": "token"}},
+            },
+        ],
         "ports": [{"name": "http", "containerPort": CONTROL_PORT, "protocol": "TCP"}],
         "resources": {
             "requests": {"cpu": "250m", "memory": "512Mi"},

@@ -138,6 +138,10 @@ def test_control_plane_serves_the_api_without_an_engine(rendered_case: Case) -> 
     assert container["command"][:3] == ["camfleet", "serve", "--no-engine"]
     assert container["command"][3:] == ["--host", "0.0.0.0", "--port", "8080"]
     assert container["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "camfleet-database"
+    # serve refuses 0.0.0.0 without a key: the first key comes from a Secret, never a value
+    [api_key] = [e for e in container["env"] if e["name"] == "CAMFLEET_API_KEY"]
+    assert api_key == {"name": "CAMFLEET_API_KEY",
+                       "valueFrom": {"secretKeyRef": {"name": "camfleet-api", "key": "token"}}}
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
