@@ -56,7 +56,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class CameraOut(_Out):
     id: str
     enabled: bool
-    state: str = Field(description="disabled, failed, pending, unmanaged or the source state")
+    state: str = Field(
+        description="disabled, failed, pending, unassigned (--no-engine, no live worker runs "
+        "it) or the source state"
+    )
     last_error: str | None
     revision: int
     created_at: datetime
@@ -141,6 +144,9 @@ class CameraStats(_Out):
     p99_ms: float | None
     committed_p50_ms: float | None = Field(description="capture-to-committed latency")
     committed_p99_ms: float | None
+    worker: str | None = Field(
+        None, description="--no-engine: the worker that runs the camera (its last heartbeat)"
+    )
 
 
 class ModelStats(_Out):

@@ -13,6 +13,7 @@ from typing import Any
 from camfleet.api.schemas import CameraStats, FleetStats, ModelStats
 from camfleet.api.service import Service
 from camfleet.api.states import camera_states
+from camfleet.cluster.heartbeat import live_camera_stats
 
 __all__ = ["camera_stats", "fleet_stats"]
 
@@ -31,15 +32,36 @@ def _rate(snapshot_camera: Any, field: str, count: int, elapsed_s: float) -> flo
     return count / elapsed_s if elapsed_s > 0 else None
 
 
+def _reported(
+    camera_id: str, state: str, error: str | None, numbers: dict[str, Any]
+) -> CameraStats:
+    """A camera's numbers as its worker reported them in its last heartbeat."""
+    return CameraStats(
+        camera_id=camera_id, state=state, last_error=error,
+        fps_in=_finite(numbers.get("fps_in")), fps_analysed=_finite(numbers.get("fps_analysed")),
+        **{k: int(numbers.get(k) or 0) for k in ("sampled", "gated", "analysed", "shed",
+                                                  "dropped")},
+        p50_ms=_finite(numbers.get("p50_ms")), p99_ms=_finite(numbers.get("p99_ms")),
+        committed_p50_ms=_finite(numbers.get("committed_p50_ms")),
+        committed_p99_ms=_finite(numbers.get("committed_p99_ms")),
+        worker=numbers.get("worker"),
+    )
+
+
 def camera_stats(service: Service) -> list[CameraStats]:
-    """Every stored camera, with zeros for those the engine does not run."""
+    """Every stored camera, with zeros for those no engine runs. With ``--no-engine`` the
+    numbers are those of the workers' last heartbeats."""
     states = camera_states(service)
     snapshot = service.engine.metrics.snapshot() if service.engine is not None else None
     by_id = {c.camera_id: c for c in snapshot.cameras} if snapshot is not None else {}
     elapsed = snapshot.elapsed_s if snapshot is not None else 0.0
+    reported = live_camera_stats(service.db) if service.engine is None else {}
     result = []
     for camera_id, (state, error) in sorted(states.items()):
         live = by_id.get(camera_id)
+        if camera_id in reported:
+            result.append(_reported(camera_id, state, error, reported[camera_id]))
+            continue
         if live is None:
             result.append(CameraStats(
                 camera_id=camera_id, state=state, last_error=error, fps_in=None,

@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from camfleet.cluster.heartbeat import heartbeat_stats
 from camfleet.cluster.leases import LeaseManager
 from camfleet.cluster.orphans import close_orphaned_events
 from camfleet.cluster.worker import FleetWorker
 from camfleet.control.embedded import build_fleet_engine
 from camfleet.control.repository import FleetRepository, model_class_names
-from camfleet.engine import SharedEngine
 from camfleet.engine.http import WorkerHttpServer
 from camfleet.errors import StoreError
 from camfleet.store.database import Database, open_database
@@ -55,20 +53,6 @@ def _migrated(url: str, data_dir: Path, stop: threading.Event) -> Database | Non
                 return None
 
 
-def _heartbeat_stats(engine: SharedEngine) -> Mapping[str, Any]:
-    snapshot = engine.metrics.snapshot()
-    return {
-        "cameras": {
-            camera.camera_id: {
-                "state": camera.state,
-                "analysed": camera.analysed,
-                "p99_ms": None if camera.p99_ms != camera.p99_ms else round(camera.p99_ms, 1),
-            }
-            for camera in snapshot.cameras
-        }
-    }
-
-
 def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
     """Run until ``stop`` is set, then drain the engine and release every lease."""
     db = _migrated(options.database_url, options.data_dir, stop)
@@ -90,7 +74,7 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
 
     worker = FleetWorker(
         repo, leases, engine, on_acquired=on_acquired, interval_s=options.interval_s,
-        stats=lambda: _heartbeat_stats(engine),
+        stats=lambda: heartbeat_stats(engine.metrics.snapshot()),
     )
     started = threading.Event()
 

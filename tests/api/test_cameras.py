@@ -26,7 +26,7 @@ def test_create_get_update_patch_enable_delete(api: Running) -> None:
         assert created.status_code == 201, created.text
         body = created.json()
         assert body["config"]["analyze_fps"] == 2.0 and body["enabled"] is True
-        assert body["state"] == "unmanaged"
+        assert body["state"] == "unassigned"
         assert client.get("/api/v1/cameras/c1").json()["config"]["source"] == "synthetic:64x48@5"
         ids = [c["id"] for c in client.get("/api/v1/cameras").json()]
         assert ids == ["bikes", "c1", "carphone"]

@@ -28,7 +28,7 @@ def test_metrics_label_requests_by_route_template(api: Running) -> None:
     assert any('route="<unmatched>"' in s for s in requests)
     assert not any("carphone" in s or "/no/such" in s for s in requests)
     assert _samples(text, "camfleet_api_request_duration_seconds_bucket")
-    assert 'camfleet_camera_state{camera="bikes",state="unmanaged"} 1.0' in text
+    assert 'camfleet_camera_state{camera="bikes",state="unassigned"} 1.0' in text
     assert 'camfleet_webhook_outbox{state="pending"} 0.0' in text
     assert _samples(text, "camfleet_fleet_revision")
 

@@ -22,7 +22,7 @@ def test_stats_without_an_engine_lists_every_camera(api: Running) -> None:
         assert client.get("/api/v1/cameras/nope/stats").status_code == 404
     assert stats["engine"] is False
     assert [c["camera_id"] for c in stats["cameras"]] == ["bikes", "carphone"]
-    assert one["state"] == "unmanaged" and one["analysed"] == 0 and one["p99_ms"] is None
+    assert one["state"] == "unassigned" and one["analysed"] == 0 and one["p99_ms"] is None
 
 
 def test_stats_come_from_the_engine_metrics(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ const STATE_TONE = {
   streaming: "ok", running: "ok",
   starting: "warn", pending: "warn", connecting: "warn", retrying: "warn",
   error: "bad", failed: "bad",
-  ended: "idle", stopped: "idle", disabled: "idle", unmanaged: "idle",
+  ended: "idle", stopped: "idle", disabled: "idle", unassigned: "idle",
 };
 
 /** A small status pill coloured by the camera state's tone (ok, warn, bad, idle). */
