@@ -6,8 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from camfleet.store.database import Database
 from camfleet.store.schema import CameraLeaseRow, EventRow, WorkerRow
+from tests.sources.servers import wait_until
 
 
 def write_fleet(folder: Path, cameras: int) -> Path:
@@ -105,10 +105,5 @@ def events(db: Database) -> dict[str, Any]:
         return {event_id: ended_at for event_id, ended_at in rows}
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
+# The database is polled: twice a second is often enough.
+wait_for = partial(wait_until, poll_s=0.5)
