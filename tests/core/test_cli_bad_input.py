@@ -214,6 +214,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         requires="apikey list"),
     bad("apikey", "revoke", "nobody", "--data-dir", "{tmp}", names=("nobody",),
         requires="apikey revoke"),
+    bad("apikey", "token", "--length", "8", names=("--length",), requires="apikey token"),
     bad("worker", "--database-url", "sqlite:///{tmp}/w.db", "--interval", "0",
         names=("--interval", "0"), requires="worker"),
     bad("worker", "--database-url", "sqlite:///{tmp}/w.db", "--handover-after", "-1",
