@@ -20,6 +20,7 @@ import numpy.typing as npt
 from camfleet.config import RuntimeConfig
 from camfleet.engine.models import inference_workers, session_threads
 from camfleet.model import Detector
+from camfleet.model.preprocess import InputFormat
 
 __all__ = ["measure_ceiling"]
 
@@ -31,6 +32,7 @@ def measure_ceiling(
     max_batch: int,
     seconds: float,
     cache_dir: Path,
+    input_format: InputFormat = "uint8",
 ) -> float:
     """Full batches of ``image`` back to back for ``seconds`` through one shared session by
     shared mode's inference workers (see the module docstring); returns images/s."""
@@ -39,6 +41,7 @@ def measure_ceiling(
     detector = Detector.load(
         model_path, provider=provider, max_batch=max_batch, cache_dir=cache_dir,
         threads=session_threads(runtime, provider), in_flight=max(2, workers),
+        input_format=input_format,
     )
     assembling = threading.Lock()
 

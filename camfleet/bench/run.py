@@ -49,6 +49,7 @@ class BenchOptions:
     cache_dir: Path = Path("camfleet-data/cache")
     store: bool = True
     decode_s: float = 10.0
+    input_format: Literal["uint8", "float"] = "uint8"
 
 
 def _family(model_path: Path, params: int | None) -> str:
@@ -132,7 +133,7 @@ def run_bench(
     log(f"measuring the offline ceiling (batch {options.max_batch}, {options.ceiling_s:.0f} s)")
     ceiling = measure_ceiling(
         options.model_path, options.provider, first.image, options.max_batch,
-        options.ceiling_s, options.cache_dir,
+        options.ceiling_s, options.cache_dir, options.input_format,
     )
     log(f"ceiling: {ceiling:.1f} images/s")
     estimate = max(1, math.floor(ceiling / options.analyze_fps * 0.9))
@@ -144,7 +145,7 @@ def run_bench(
             model_path=str(options.model_path), provider=options.provider,
             analyze_fps=options.analyze_fps, slo_ms=options.slo_ms, duration_s=duration,
             warmup_s=options.warmup_s, gating=gating, max_batch=options.max_batch,
-            cache_dir=str(options.cache_dir),
+            cache_dir=str(options.cache_dir), input_format=options.input_format,
             store_dir=str(options.cache_dir.parent / "bench-store") if options.store else None,
         )
 
@@ -209,6 +210,7 @@ def run_bench(
         "slo_ms": options.slo_ms,
         "duration_s": options.duration_s,
         "max_batch": options.max_batch,
+        "input_format": options.input_format,
         "gating": options.gating == (True,),
         "store": "sqlite" if options.store else None,
         "ceiling_img_s": ceiling,

@@ -38,6 +38,7 @@ class TrialSpec:
     cache_dir: str
     threads: int | None = None
     store_dir: str | None = None
+    input_format: Literal["uint8", "float"] = "uint8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ def build_fleet(spec: TrialSpec) -> FleetConfig:
                     "path": spec.model_path,
                     "provider": spec.provider,
                     "max_batch": spec.max_batch,
+                    "input_format": spec.input_format,
                 }
             },
             "cameras": [

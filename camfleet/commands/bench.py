@@ -13,6 +13,7 @@ from camfleet.bench.run import BenchOptions, Mode, run_bench
 from camfleet.bench.trial import TrialResult
 from camfleet.commands._checks import (
     check_between,
+    check_choice,
     check_existing_file,
     check_positive,
     check_provider_name,
@@ -146,6 +147,10 @@ def bench(
     json_path: Path | None = typer.Option(None, "--json", help="Write the profile here."),
     markdown: Path | None = typer.Option(None, help="Append a BENCHMARKS.md section here."),
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Cache directory for models."),
+    input_format: str = typer.Option(
+        "uint8", help="What the device receives: uint8 canvases (converted in the graph) or "
+        "float (converted on the host, the older path)."
+    ),
 ) -> None:
     """Find how many cameras each mode serves within the SLO, side by side."""
     chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
@@ -157,6 +162,7 @@ def bench(
     _check_numbers(analyze_fps, slo_ms, duration, warmup, max_cameras, max_timeslice_cameras,
                    max_batch, max_trials)
     check_provider_name("--provider", provider)
+    check_choice("--input-format", input_format, ("uint8", "float"))
     check_existing_file("--model", model)
     if json_path is not None:
         check_writable_file("--json", json_path)
@@ -173,6 +179,7 @@ def bench(
         ceiling_s=3.0 if quick else 10.0,
         saturation=not quick, cache_dir=data_dir / "cache", store=store,
         decode_s=3.0 if quick else 10.0,
+        input_format="float" if input_format == "float" else "uint8",
     )
 
     def on_trial(trial: TrialResult) -> None:

@@ -108,6 +108,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     bad("run", "{fleet}", "--db-url", "mongodb://x/y", "--duration", "1",
         names=("mongodb",)),
     # bench
+    bad("bench", "--input-format", "int4", names=("--input-format", "int4"), requires="bench"),
     bad("bench", "--analyze-fps", "0", names=("--analyze-fps", "0")),
     bad("bench", "--analyze-fps", "500", names=("--analyze-fps", "500")),
     bad("bench", "--slo-ms", "0", names=("--slo-ms", "0")),
