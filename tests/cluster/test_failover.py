@@ -82,6 +82,8 @@ def test_a_killed_workers_cameras_run_on_the_survivors_within_30_s(
             worker.close()
     assert failover_s < 30.0
     stored_after = events(db)
+    print(f"events: {len(stored_before)} stored before the kill, {len(stored_after)} after, "
+          f"{len(set(stored_before) - set(stored_after))} of the former missing")
     assert set(stored_before) <= set(stored_after)  # nothing stored was lost
     # The victim's open events were closed by the takeover, the survivors' by their drain.
     assert all(ended is not None for ended in stored_after.values())
