@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from camfleet.store.database import Database, open_database
+from camfleet.store.writer import StoreWriter
 
 from .helpers import Receiver
 
@@ -104,3 +105,19 @@ def receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def writers(tmp_path: Path) -> Iterator[Callable[..., StoreWriter]]:
+    """Build writers that are always closed, even when a test fails."""
+    made: list[StoreWriter] = []
+
+    def _make(db: Database, **kwargs: object) -> StoreWriter:
+        kwargs.setdefault("flush_interval_s", 0.02)
+        writer = StoreWriter(db, tmp_path / "snapshots", {}, **kwargs)  # type: ignore[arg-type]
+        made.append(writer)
+        return writer
+
+    yield _make
+    for writer in made:
+        writer.close(timeout=5)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -36,21 +35,6 @@ class Reports:
     def __len__(self) -> int:
         with self.lock:
             return len(self.calls)
-
-
-@pytest.fixture
-def writers(tmp_path: Path) -> Iterator[Callable[..., StoreWriter]]:
-    made: list[StoreWriter] = []
-
-    def _make(db: Database, **kwargs: object) -> StoreWriter:
-        kwargs.setdefault("flush_interval_s", 0.02)
-        writer = StoreWriter(db, tmp_path / "snapshots", {}, **kwargs)  # type: ignore[arg-type]
-        made.append(writer)
-        return writer
-
-    yield _make
-    for writer in made:
-        writer.close(timeout=5)
 
 
 def test_a_marker_is_reported_after_the_records_before_it_commit(

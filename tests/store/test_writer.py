@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,22 +21,6 @@ from camfleet.store.writer import StoreWriter
 from .helpers import T0, TcpForwarder, local_file, make_event, wait_until
 
 MINUTE = int(T0 // 60)
-
-
-@pytest.fixture
-def writers(tmp_path: Path) -> Iterator[Callable[..., StoreWriter]]:
-    """Build writers that are always closed, even when a test fails."""
-    made: list[StoreWriter] = []
-
-    def _make(db: Database, **kwargs: object) -> StoreWriter:
-        kwargs.setdefault("flush_interval_s", 0.02)
-        writer = StoreWriter(db, tmp_path / "snapshots", {}, **kwargs)  # type: ignore[arg-type]
-        made.append(writer)
-        return writer
-
-    yield _make
-    for writer in made:
-        writer.close(timeout=5)
 
 
 def _events(db: Database) -> list[EventRow]:
