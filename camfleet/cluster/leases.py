@@ -29,14 +29,15 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from camfleet.store.database import Database
+from camfleet.store.records import utc
 from camfleet.store.schema import CameraLeaseRow, WorkerRow
+from camfleet.store.upserts import dialect_insert
 
 __all__ = ["LeaseChanges", "LeaseManager", "default_worker_id"]
 
@@ -87,7 +88,7 @@ class LeaseManager:
         self.ttl_s = ttl_s
         self.handover_after_s = handover_after_s
         self._clock = clock
-        self._started_at = self._utc(clock())
+        self._started_at = utc(clock())
         self._held: dict[str, float] = {}  # camera id -> when this worker acquired it
         self._announced = False
 
@@ -95,14 +96,6 @@ class LeaseManager:
     def held(self) -> frozenset[str]:
         """Cameras this worker holds, as of the last tick."""
         return frozenset(self._held)
-
-    def _utc(self, seconds: float) -> datetime:
-        return datetime.fromtimestamp(seconds, UTC)
-
-    def _insert(self, connection: Connection, table: Any) -> Any:
-        if connection.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
 
     # -- one tick ------------------------------------------------------------------------------
 
@@ -114,8 +107,8 @@ class LeaseManager:
         unreachable database lets nobody else claim them).
         """
         now_s = self._clock()
-        now = self._utc(now_s)
-        expires = self._utc(now_s + self.ttl_s)
+        now = utc(now_s)
+        expires = utc(now_s + self.ttl_s)
         wanted_ids = sorted(set(wanted))
         with self._db.engine.begin() as connection:
             self._heartbeat(connection, now, expires, stats or {})
@@ -161,7 +154,7 @@ class LeaseManager:
             "expires_at": expires,
             "stats": dict(stats),
         }
-        stmt = self._insert(connection, WorkerRow.__table__).values(values)
+        stmt = dialect_insert(connection, WorkerRow).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[WorkerRow.worker_id],
             set_={k: stmt.excluded[k] for k in values if k not in ("worker_id", "started_at")},
@@ -172,7 +165,7 @@ class LeaseManager:
     def _ensure_rows(self, connection: Connection, wanted_ids: list[str]) -> None:
         if not wanted_ids:
             return
-        stmt = self._insert(connection, CameraLeaseRow.__table__).on_conflict_do_nothing(
+        stmt = dialect_insert(connection, CameraLeaseRow).on_conflict_do_nothing(
             index_elements=[CameraLeaseRow.camera_id]
         )
         connection.execute(

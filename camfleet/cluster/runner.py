@@ -84,7 +84,7 @@ def run_worker(options: WorkerOptions, stop: threading.Event) -> None:
         return engine.last_progress_age_s() < options.stall_limit_s
 
     def ready() -> bool:
-        return started.is_set() and worker.status.database_ok
+        return started.is_set() and worker.database_ok
 
     server = None
     if options.metrics_port is not None:

@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,8 +24,9 @@ from camfleet.config import CameraConfig, ModelConfig
 from camfleet.control.reconcile import DesiredFleet, Reconciler, RuntimeEngine
 from camfleet.control.secrets import mask_text
 from camfleet.errors import CamfleetError
+from camfleet.store.retry import one_line
 
-__all__ = ["FleetSource", "FleetWorker", "WorkerStatus"]
+__all__ = ["FleetSource", "FleetWorker"]
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +39,6 @@ class FleetSource(Protocol):
     def enabled_cameras(self) -> list[CameraConfig]: ...
 
     def models(self) -> dict[str, ModelConfig]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerStatus:
-    """What the last round saw, for probes and logs."""
-
-    database_ok: bool
-    cameras: int
-    last_round_at: float
-    last_error: str | None
 
 
 class FleetWorker:
@@ -72,7 +62,7 @@ class FleetWorker:
         self._mine = DesiredFleet(models={}, cameras=())
         self._reconciler = Reconciler(engine, lambda: self._mine)
         self._last_warning = -float("inf")
-        self.status = WorkerStatus(False, 0, 0.0, None)
+        self.database_ok = False  # as of the last round: /readyz reports it
 
     @property
     def running(self) -> frozenset[str]:
@@ -106,12 +96,12 @@ class FleetWorker:
                 self._leases.release(changes.handover)
             except SQLAlchemyError as exc:  # they expire by themselves instead
                 self._database_down(exc)
-        self.status = WorkerStatus(True, len(self.running), time.time(), None)
+        self.database_ok = True
         return changes
 
     def _database_down(self, exc: BaseException) -> None:
-        reason = mask_text(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
-        self.status = WorkerStatus(False, len(self.running), self.status.last_round_at, reason)
+        reason = mask_text(one_line(exc))
+        self.database_ok = False
         now = time.monotonic()
         if now - self._last_warning >= _WARN_EVERY_S:
             self._last_warning = now
@@ -126,4 +116,4 @@ class FleetWorker:
             self._leases.leave()
         except SQLAlchemyError as exc:
             log.warning("could not release leases on exit (%s); they expire in %.0f s",
-                        mask_text(str(exc).splitlines()[0]), self._leases.ttl_s)
+                        mask_text(one_line(exc)), self._leases.ttl_s)

@@ -16,6 +16,7 @@ from camfleet.config import FleetConfig
 from camfleet.store.schema import Base, CameraRow, CountRow, EventRow, ModelRow, OutboxRow
 
 __all__ = [
+    "dialect_insert",
     "enqueue_deliveries",
     "evict_outbox_overflow",
     "increment_counts",
@@ -24,7 +25,8 @@ __all__ = [
 ]
 
 
-def _insert(connection: Connection, model: type[Base]) -> Any:
+def dialect_insert(connection: Connection, model: type[Base]) -> Any:
+    """``INSERT`` for the connection's backend, with its ``ON CONFLICT`` clauses."""
     table = model.__table__
     assert isinstance(table, Table)
     if connection.dialect.name == "postgresql":
@@ -37,7 +39,7 @@ def upsert_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> Non
     only grows, a new snapshot replaces the old path."""
     if not rows:
         return
-    stmt = _insert(connection, EventRow)
+    stmt = dialect_insert(connection, EventRow)
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=[EventRow.event_id],
@@ -59,7 +61,7 @@ def increment_counts(connection: Connection, rows: Sequence[dict[str, Any]]) -> 
     """Add each row's ``count`` to the stored one (rows must have distinct keys)."""
     if not rows:
         return
-    stmt = _insert(connection, CountRow)
+    stmt = dialect_insert(connection, CountRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=[
             CountRow.camera_id,
@@ -77,7 +79,7 @@ def enqueue_deliveries(connection: Connection, rows: Sequence[dict[str, Any]]) -
     """Add outbox rows; one already queued for the same (event, phase, URL) is left alone."""
     if not rows:
         return
-    stmt = _insert(connection, OutboxRow).on_conflict_do_nothing(
+    stmt = dialect_insert(connection, OutboxRow).on_conflict_do_nothing(
         index_elements=[OutboxRow.event_id, OutboxRow.phase, OutboxRow.url]
     )
     connection.execute(stmt, list(rows))
@@ -130,7 +132,7 @@ def upsert_cameras_models(connection: Connection, fleet: FleetConfig, now: datet
     # An empty parameter list would execute the INSERT once with no values: a row of NULLs
     # (a worker starts with no cameras and gets them from its leases).
     if cameras:
-        camera_stmt = _insert(connection, CameraRow)
+        camera_stmt = dialect_insert(connection, CameraRow)
         connection.execute(
             camera_stmt.on_conflict_do_update(
                 index_elements=[CameraRow.camera_id],
@@ -142,7 +144,7 @@ def upsert_cameras_models(connection: Connection, fleet: FleetConfig, now: datet
             cameras,
         )
     if models:
-        model_stmt = _insert(connection, ModelRow)
+        model_stmt = dialect_insert(connection, ModelRow)
         connection.execute(
             model_stmt.on_conflict_do_update(
                 index_elements=[ModelRow.model_id],
