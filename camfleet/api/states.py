@@ -9,24 +9,32 @@ worker runs it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from camfleet.api.service import Service
 from camfleet.cluster.heartbeat import live_camera_stats
+from camfleet.engine.metrics import FleetSnapshot
 
 __all__ = ["camera_states"]
 
 
-def camera_states(service: Service) -> dict[str, tuple[str, str | None]]:
-    """Camera id -> (state, last error) for every stored camera."""
+def camera_states(
+    service: Service,
+    snapshot: FleetSnapshot | None = None,
+    reported: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, tuple[str, str | None]]:
+    """Camera id -> (state, last error) for every stored camera. A caller that already read
+    the engine's ``snapshot`` (or, without an engine, the workers' ``reported`` numbers)
+    passes it instead of having it read again."""
     engine_states: dict[str, tuple[str, str | None]] = {}
-    workers: dict[str, dict[str, Any]] = {}
+    workers: Mapping[str, Mapping[str, Any]] = {}
     if service.engine is None:
-        workers = live_camera_stats(service.db)
+        workers = reported if reported is not None else live_camera_stats(service.db)
     else:
+        current = snapshot if snapshot is not None else service.engine.metrics.snapshot()
         engine_states = {
-            camera.camera_id: (camera.state, camera.last_error)
-            for camera in service.engine.metrics.snapshot().cameras
+            camera.camera_id: (camera.state, camera.last_error) for camera in current.cameras
         }
     failures = service.reconciler.failures if service.reconciler is not None else {}
     running = service.reconciler.running if service.reconciler is not None else frozenset()
@@ -38,10 +46,10 @@ def camera_states(service: Service) -> dict[str, tuple[str, str | None]]:
         elif camera_id in failures:
             states[camera_id] = ("failed", failures[camera_id])
         elif service.engine is None:
-            reported = workers.get(camera_id)
+            heartbeat = workers.get(camera_id)
             states[camera_id] = (
-                ("unassigned", None) if reported is None
-                else (str(reported.get("state")), reported.get("last_error"))
+                ("unassigned", None) if heartbeat is None
+                else (str(heartbeat.get("state")), heartbeat.get("last_error"))
             )
         elif camera_id in running and camera_id in engine_states:
             states[camera_id] = engine_states[camera_id]

@@ -14,6 +14,7 @@ from camfleet.api.schemas import CameraStats, FleetStats, ModelStats
 from camfleet.api.service import Service
 from camfleet.api.states import camera_states
 from camfleet.cluster.heartbeat import live_camera_stats
+from camfleet.engine.metrics import FleetSnapshot
 
 __all__ = ["camera_stats", "fleet_stats"]
 
@@ -48,14 +49,15 @@ def _reported(
     )
 
 
-def camera_stats(service: Service) -> list[CameraStats]:
+def camera_stats(service: Service, snapshot: FleetSnapshot | None = None) -> list[CameraStats]:
     """Every stored camera, with zeros for those no engine runs. With ``--no-engine`` the
     numbers are those of the workers' last heartbeats."""
-    states = camera_states(service)
-    snapshot = service.engine.metrics.snapshot() if service.engine is not None else None
+    if snapshot is None and service.engine is not None:
+        snapshot = service.engine.metrics.snapshot()
+    reported = live_camera_stats(service.db) if service.engine is None else {}
+    states = camera_states(service, snapshot, reported)
     by_id = {c.camera_id: c for c in snapshot.cameras} if snapshot is not None else {}
     elapsed = snapshot.elapsed_s if snapshot is not None else 0.0
-    reported = live_camera_stats(service.db) if service.engine is None else {}
     result = []
     for camera_id, (state, error) in sorted(states.items()):
         live = by_id.get(camera_id)
@@ -93,13 +95,13 @@ def _model_stats(model: Any) -> ModelStats:
 
 
 def fleet_stats(service: Service) -> FleetStats:
-    cameras = camera_stats(service)
     if service.engine is None:
         return FleetStats(
-            engine=False, elapsed_s=0.0, cameras=cameras, models=[], latency_p50_ms=None,
-            latency_p99_ms=None, mean_batch=None,
+            engine=False, elapsed_s=0.0, cameras=camera_stats(service), models=[],
+            latency_p50_ms=None, latency_p99_ms=None, mean_batch=None,
         )
-    snapshot = service.engine.metrics.snapshot()
+    snapshot = service.engine.metrics.snapshot()  # once: percentiles are not free
+    cameras = camera_stats(service, snapshot)
     return FleetStats(
         engine=True, elapsed_s=snapshot.elapsed_s, cameras=cameras,
         models=[_model_stats(m) for m in getattr(snapshot, "models", ())],
